@@ -1,0 +1,26 @@
+# fastimg_torch: LibTorch as one interface target.
+#
+# CPU builds import libtorch_cpu + libc10 straight from the wheel: configuring needs no CUDA
+# toolkit and the binaries do not load the CUDA libraries. GPU builds (FASTIMG_CUDA=ON) use the
+# wheel's own CMake config, which brings torch_cuda, cuDNN and NCCL.
+get_filename_component(FASTIMG_TORCH_ROOT "${FASTIMG_TORCH_PREFIX}/../.." ABSOLUTE)
+add_library(fastimg_torch INTERFACE)
+if(FASTIMG_CUDA)
+  enable_language(CUDA)
+  list(APPEND CMAKE_PREFIX_PATH "${FASTIMG_TORCH_PREFIX}")
+  find_package(Torch REQUIRED)
+  target_link_libraries(fastimg_torch INTERFACE ${TORCH_LIBRARIES})
+  target_compile_definitions(fastimg_torch INTERFACE FASTIMG_HAS_CUDA=1)
+else()
+  target_include_directories(fastimg_torch SYSTEM INTERFACE
+    "${FASTIMG_TORCH_ROOT}/include"
+    "${FASTIMG_TORCH_ROOT}/include/torch/csrc/api/include")
+  target_link_libraries(fastimg_torch INTERFACE
+    "${FASTIMG_TORCH_ROOT}/lib/libtorch_cpu.so"
+    "${FASTIMG_TORCH_ROOT}/lib/libc10.so"
+    Threads::Threads)
+endif()
+# The wheel is built with the C++11 ABI and with Gloo/c10d enabled.
+target_compile_definitions(fastimg_torch INTERFACE _GLIBCXX_USE_CXX11_ABI=1 USE_C10D_GLOO=1 USE_DISTRIBUTED=1)
+set(CMAKE_BUILD_RPATH "${FASTIMG_TORCH_ROOT}/lib")
+set(CMAKE_INSTALL_RPATH "${FASTIMG_TORCH_ROOT}/lib")

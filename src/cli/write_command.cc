@@ -1,0 +1,47 @@
+// fastimg write --from-imagefolder DIR --out FILE: an ImageFolder to a .beton dataset file.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "cli/command.h"
+#include "format/writer.h"
+
+namespace {
+
+struct WriteArgs {
+  std::string from_imagefolder, out;
+  fastimg::format::WriterOptions options;
+  bool no_shuffle = false;
+};
+
+const bool registered = fastimg::cli::register_command(
+    {"write", "Write an ImageFolder (DIR/<class>/<image>) to a .beton dataset file (FFCV layout)",
+     [](CLI::App& app) {
+       auto args = std::make_shared<WriteArgs>();
+       auto& o = args->options;
+       app.add_option("--from-imagefolder", args->from_imagefolder, "Source folder: DIR/<class>/<image>")->required();
+       app.add_option("--out", args->out, "Output .beton file")->required();
+       app.add_option("--max-res", o.max_resolution, "Shrink images whose longest side is larger (0 = keep)")
+           ->capture_default_str();
+       app.add_option("--jpeg-fraction", o.jpeg_fraction, "Per-image probability of JPEG (else raw pixels)")
+           ->capture_default_str();
+       app.add_option("--jpeg-quality", o.jpeg_quality, "JPEG quality 1..100")->capture_default_str();
+       app.add_option("--page-size", o.page_size, "Page size in bytes (power of two)")->capture_default_str();
+       app.add_option("--workers", o.workers, "Decode/encode threads (0 = all cores)")->capture_default_str();
+       app.add_option("--seed", o.seed, "Seed of the write order and JPEG/raw choices")->capture_default_str();
+       app.add_flag("--strict", o.strict, "Fail on the first unreadable image instead of skipping it");
+       app.add_flag("--no-shuffle", args->no_shuffle, "Keep the folder order (class runs in pages)");
+       app.callback([args] {
+         args->options.shuffle = !args->no_shuffle;
+         args->options.progress = true;
+         auto report = fastimg::format::write_imagefolder(args->from_imagefolder, args->out, args->options);
+         for (const auto& error : report.errors) fmt::print(stderr, "skipped: {}\n", error);
+         fmt::print("wrote {}: {} images ({} JPEG, {} raw), {} skipped, {:.1f} MiB, {:.1f} s, {:.0f} images/s\n",
+                    args->out, report.written, report.jpeg, report.raw, report.skipped, report.bytes / 1048576.0,
+                    report.seconds, (report.written + report.skipped) / std::max(report.seconds, 1e-9));
+       });
+     }});
+
+}  // namespace

@@ -1,0 +1,18 @@
+#pragma once
+// Crop + resize (+ horizontal flip) of an RGB image already in memory, e.g. a raw sample straight
+// from the mapped file: OpenCV INTER_AREA when shrinking, INTER_LINEAR when growing, written
+// directly into the destination (a batch slot), flipped in place.
+#include <cstddef>
+#include <cstdint>
+
+#include "codec/image.h"
+
+namespace fastimg::codec {
+
+void crop_resize(const ImageView& src, Rect crop, int out_w, int out_h, bool flip, uint8_t* dst, size_t dst_stride);
+
+// Resize worker threads call from many threads at once: OpenCV's own thread pool would only
+// oversubscribe the cores, so the loader turns it off (process-wide).
+void disable_opencv_threads();
+
+}  // namespace fastimg::codec

@@ -1,0 +1,174 @@
+#include "codec/jpeg_decoder.h"
+
+#include <csetjmp>
+#include <cstdio>
+// jpeglib.h needs size_t and FILE declared first.
+#include <jerror.h>
+#include <jpeglib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "codec/crop_resize.h"
+#include "util/error.h"
+
+namespace fastimg::codec {
+
+// libjpeg reports fatal errors through error_exit, which must not return: we longjmp back to the
+// frame that called libjpeg and throw from there (never exit(), never unwind through C frames).
+struct JpegDecoder::State {
+  jpeg_decompress_struct cinfo;
+  struct ErrorManager {
+    jpeg_error_mgr pub;
+    std::jmp_buf jump;
+    char message[JMSG_LENGTH_MAX];
+  } err;
+
+  State() {
+    cinfo.err = jpeg_std_error(&err.pub);
+    err.pub.error_exit = [](j_common_ptr c) {
+      auto* e = reinterpret_cast<ErrorManager*>(c->err);
+      (*c->err->format_message)(c, e->message);
+      std::longjmp(e->jump, 1);
+    };
+    err.pub.output_message = [](j_common_ptr) {};  // warnings (e.g. premature end) stay silent
+    jpeg_create_decompress(&cinfo);
+  }
+  ~State() { jpeg_destroy_decompress(&cinfo); }
+};
+
+namespace {
+
+// Starts decoding `jpeg` with RGB output; reports the header through cinfo.
+void begin(jpeg_decompress_struct& cinfo, std::span<const uint8_t> jpeg) {
+  jpeg_mem_src(&cinfo, jpeg.data(), static_cast<unsigned long>(jpeg.size()));
+  jpeg_read_header(&cinfo, TRUE);
+}
+
+void set_rgb_output(jpeg_decompress_struct& cinfo) {
+  if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK) {
+    // Files we write are RGB or grayscale; CMYK is converted by the writer.
+    ERREXIT(&cinfo, JERR_CONVERSION_NOTIMPL);
+  }
+  cinfo.out_color_space = JCS_RGB;
+}
+
+[[noreturn]] void throw_error(std::string_view what, const char* message) {
+  fail("{}: {}", what, message);
+}
+
+}  // namespace
+
+JpegDecoder::JpegDecoder() : state_(std::make_unique<State>()) {}
+JpegDecoder::~JpegDecoder() = default;
+
+uint8_t* JpegDecoder::scratch(size_t bytes) {
+  if (bytes > scratch_.size()) {
+    ++scratch_reallocations_;
+    scratch_.resize(std::max(bytes, scratch_.size() + scratch_.size() / 2));
+  }
+  return scratch_.data();
+}
+
+void JpegDecoder::reserve(size_t bytes) {
+  if (bytes > scratch_.size()) {
+    scratch_.resize(bytes);
+  }
+}
+
+int jpeg_scale_for(int crop_w, int crop_h, int out_w, int out_h) {
+  for (int m = 1; m < 8; ++m) {
+    // libjpeg's scaled size is ceil(size * m / 8); a crop keeps that proportion.
+    const int64_t sw = (static_cast<int64_t>(crop_w) * m + 7) / 8;
+    const int64_t sh = (static_cast<int64_t>(crop_h) * m + 7) / 8;
+    if (sw >= out_w && sh >= out_h) return m;
+  }
+  return 8;
+}
+
+JpegInfo JpegDecoder::read_header(std::span<const uint8_t> jpeg, std::string_view what) {
+  jpeg_decompress_struct& cinfo = state_->cinfo;
+  if (setjmp(state_->err.jump)) {
+    jpeg_abort_decompress(&cinfo);
+    throw_error(what, state_->err.message);
+  }
+  begin(cinfo, jpeg);
+  JpegInfo info{static_cast<int>(cinfo.image_width), static_cast<int>(cinfo.image_height), cinfo.num_components};
+  jpeg_abort_decompress(&cinfo);
+  return info;
+}
+
+void JpegDecoder::decode_crop_resize(std::span<const uint8_t> jpeg, Rect crop, int out_w, int out_h, bool flip,
+                                     uint8_t* dst, size_t dst_stride, std::string_view what) {
+  jpeg_decompress_struct& cinfo = state_->cinfo;
+  // Plain locals only below: a longjmp skips destructors.
+  if (setjmp(state_->err.jump)) {
+    jpeg_abort_decompress(&cinfo);
+    throw_error(what, state_->err.message);
+  }
+  begin(cinfo, jpeg);
+  const int width = static_cast<int>(cinfo.image_width), height = static_cast<int>(cinfo.image_height);
+  if (crop.x < 0 || crop.y < 0 || crop.width <= 0 || crop.height <= 0 || crop.x + crop.width > width ||
+      crop.y + crop.height > height) {
+    jpeg_abort_decompress(&cinfo);
+    fail("{}: crop {}x{}+{}+{} outside the {}x{} image", what, crop.width, crop.height, crop.x, crop.y, width, height);
+  }
+  set_rgb_output(cinfo);
+  const int m = jpeg_scale_for(crop.width, crop.height, out_w, out_h);
+  last_scale_num_ = m;
+  cinfo.scale_num = static_cast<unsigned>(m);
+  cinfo.scale_denom = 8;
+  jpeg_start_decompress(&cinfo);
+
+  // The crop in scaled pixels; rounding keeps it inside the scaled image and at least 1 pixel.
+  const int scaled_w = static_cast<int>(cinfo.output_width), scaled_h = static_cast<int>(cinfo.output_height);
+  const double s = m / 8.0;
+  int sx0 = std::min(static_cast<int>(std::lround(crop.x * s)), scaled_w - 1);
+  int sy0 = std::min(static_cast<int>(std::lround(crop.y * s)), scaled_h - 1);
+  int sx1 = std::clamp(static_cast<int>(std::lround((crop.x + crop.width) * s)), sx0 + 1, scaled_w);
+  int sy1 = std::clamp(static_cast<int>(std::lround((crop.y + crop.height) * s)), sy0 + 1, scaled_h);
+  const int sw = sx1 - sx0, sh = sy1 - sy0;
+
+  // jpeg_crop_scanline widens the column range to iMCU boundaries: it returns the real start/width.
+  JDIMENSION xoff = static_cast<JDIMENSION>(sx0), cw = static_cast<JDIMENSION>(sw);
+  if (sw < scaled_w) jpeg_crop_scanline(&cinfo, &xoff, &cw);
+  else {
+    xoff = 0;
+    cw = static_cast<JDIMENSION>(scaled_w);
+  }
+  const size_t row_bytes = static_cast<size_t>(cw) * 3;
+  uint8_t* buf = scratch(row_bytes * static_cast<size_t>(sh));
+  if (sy0 > 0) jpeg_skip_scanlines(&cinfo, static_cast<JDIMENSION>(sy0));
+  for (int row = 0; row < sh;) {
+    JSAMPROW rows[1] = {buf + static_cast<size_t>(row) * row_bytes};
+    row += static_cast<int>(jpeg_read_scanlines(&cinfo, rows, 1));
+  }
+  // The rest of the image is not needed; abort resets the decoder for the next image.
+  jpeg_abort_decompress(&cinfo);
+
+  const ImageView decoded{buf, static_cast<int>(cw), sh, row_bytes};
+  crop_resize(decoded, Rect{sx0 - static_cast<int>(xoff), 0, sw, sh}, out_w, out_h, flip, dst, dst_stride);
+}
+
+ImageView JpegDecoder::decode_full(std::span<const uint8_t> jpeg, std::string_view what) {
+  jpeg_decompress_struct& cinfo = state_->cinfo;
+  if (setjmp(state_->err.jump)) {
+    jpeg_abort_decompress(&cinfo);
+    throw_error(what, state_->err.message);
+  }
+  begin(cinfo, jpeg);
+  set_rgb_output(cinfo);
+  jpeg_start_decompress(&cinfo);
+  const size_t row_bytes = static_cast<size_t>(cinfo.output_width) * 3;
+  const int h = static_cast<int>(cinfo.output_height);
+  uint8_t* buf = scratch(row_bytes * h);
+  while (cinfo.output_scanline < cinfo.output_height) {
+    JSAMPROW rows[1] = {buf + static_cast<size_t>(cinfo.output_scanline) * row_bytes};
+    jpeg_read_scanlines(&cinfo, rows, 1);
+  }
+  jpeg_finish_decompress(&cinfo);
+  return {buf, static_cast<int>(cinfo.output_width), h, row_bytes};
+}
+
+}  // namespace fastimg::codec

@@ -1,0 +1,59 @@
+#pragma once
+// Per-thread JPEG decoder on the libjpeg API. It decodes only what a crop needs: DCT scaling to the
+// smallest M/8 whose scaled crop still covers the target size, jpeg_crop_scanline for the columns
+// and jpeg_skip_scanlines for the rows, then one resize into the caller's buffer with the
+// horizontal flip applied in place. The libjpeg state and the scratch buffers live as long as the
+// decoder, so steady-state decoding allocates nothing of ours (scratch_reallocations() counts).
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "codec/image.h"
+
+namespace fastimg::codec {
+
+struct JpegInfo {
+  int width = 0, height = 0;
+  int components = 0;  // 1 = grayscale, 3 = YCbCr/RGB
+};
+
+class JpegDecoder {
+ public:
+  JpegDecoder();
+  ~JpegDecoder();
+  JpegDecoder(const JpegDecoder&) = delete;
+  JpegDecoder& operator=(const JpegDecoder&) = delete;
+
+  // Errors throw fastimg::Error("<what>: <libjpeg message>").
+  JpegInfo read_header(std::span<const uint8_t> jpeg, std::string_view what = "jpeg");
+
+  // Crop (in full-resolution pixels, inside the image) resized to out_w x out_h RGB at dst.
+  void decode_crop_resize(std::span<const uint8_t> jpeg, Rect crop, int out_w, int out_h, bool flip, uint8_t* dst,
+                          size_t dst_stride, std::string_view what = "jpeg");
+
+  // Full-resolution RGB decode into the decoder's scratch; the view is valid until the next call.
+  ImageView decode_full(std::span<const uint8_t> jpeg, std::string_view what = "jpeg");
+
+  // Grows the scratch up front (e.g. to the largest image of a file) so that decoding never does.
+  void reserve(size_t bytes);
+  uint64_t scratch_reallocations() const { return scratch_reallocations_; }
+  // The DCT scale numerator (of 8) chosen by the last decode_crop_resize; for tests and benchmarks.
+  int last_scale_num() const { return last_scale_num_; }
+
+ private:
+  struct State;
+  uint8_t* scratch(size_t bytes);
+
+  std::unique_ptr<State> state_;
+  std::vector<uint8_t> scratch_;
+  uint64_t scratch_reallocations_ = 0;
+  int last_scale_num_ = 8;
+};
+
+// The smallest M in 1..8 such that ceil(crop * M / 8) >= out in both directions (8 if upscaling).
+int jpeg_scale_for(int crop_w, int crop_h, int out_w, int out_h);
+
+}  // namespace fastimg::codec

@@ -1,0 +1,56 @@
+#pragma once
+// Writing image datasets: any labelled image source (an ImageFolder, generated images) to a .beton
+// file with an "image" RGB field and a "label" int field, in FFCV's layout.
+//
+// Deterministic: the write order is a seeded shuffle and every per-image random choice (JPEG vs
+// raw) derives from (seed, source index), so the same input, options and seed give a
+// byte-identical file whatever the worker count. Crash-safe: written to a temp name, renamed when
+// complete.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "codec/image.h"
+#include "format/layout.h"
+
+namespace fastimg::format {
+
+struct WriterOptions {
+  uint32_t page_size = kDefaultPageSize;
+  int workers = 0;            // 0 = all cores
+  uint64_t seed = 0;
+  bool shuffle = true;        // seeded shuffle of the write order
+  int max_resolution = 0;     // longest side; larger images are shrunk (INTER_AREA); 0 = keep
+  double jpeg_fraction = 1.0; // per-image probability of JPEG (else raw); 0 = all raw, 1 = all JPEG
+  int jpeg_quality = 90;
+  bool strict = false;        // an unreadable image is an error instead of being skipped
+  bool progress = false;      // progress bar on stderr
+};
+
+struct LabeledImageSource {
+  size_t size = 0;
+  std::function<std::string(size_t)> name;      // e.g. the path, for messages
+  std::function<codec::Image(size_t)> load;     // called from worker threads; may throw fastimg::Error
+  std::function<int64_t(size_t)> label;
+};
+
+struct WriteReport {
+  uint64_t written = 0, skipped = 0, jpeg = 0, raw = 0;
+  uint64_t bytes = 0;                 // final file size
+  double seconds = 0;
+  std::vector<std::string> errors;    // one "path: problem" line per skipped image
+};
+
+WriteReport write_images(const LabeledImageSource& source, const std::string& out_path, const WriterOptions& options);
+
+// Class sub-folders of DIR, classes indexed in sorted (byte-wise) order; files sorted within each.
+struct ImageFolder {
+  std::vector<std::string> classes;
+  std::vector<std::string> paths;
+  std::vector<int64_t> labels;
+};
+ImageFolder scan_imagefolder(const std::string& dir);
+WriteReport write_imagefolder(const std::string& dir, const std::string& out_path, const WriterOptions& options);
+
+}  // namespace fastimg::format

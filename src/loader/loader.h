@@ -1,0 +1,68 @@
+#pragma once
+// Loader facade: batches of decoded, augmented images from a .beton file.
+//
+// A fixed pool of threads decodes samples straight into preallocated batch buffers; a bounded
+// queue keeps `batches_ahead` batches ready. Given (seed, epoch) the batches are identical for any
+// thread count. Images come out as uint8 NHWC; normalisation happens in the device stage.
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace fastimg::loader {
+
+enum class OrderKind { kSequential, kRandom, kQuasiRandom };
+enum class Pipeline {
+  kTrain,  // random-resized-crop (scale 0.08-1, ratio 3/4-4/3) + random horizontal flip
+  kVal,    // center crop of ratio 224/256, resized to the resolution
+};
+
+struct LoaderOptions {
+  std::string path;
+  int batch_size = 256;
+  int threads = 0;          // 0 = all cores
+  OrderKind order = OrderKind::kRandom;
+  Pipeline pipeline = Pipeline::kTrain;
+  int resolution = 224;     // output side (square)
+  uint64_t seed = 0;
+  bool drop_last = true;
+  int rank = 0;             // shard of a distributed run; every rank gets the same batch count
+  int world_size = 1;
+  int batches_ahead = 3;
+  bool pin_memory = false;  // page-locked batch buffers (GPU runs)
+  std::string image_field = "image";
+  std::string label_field = "label";
+};
+
+struct Batch {
+  torch::Tensor images;  // uint8 [N, H, W, 3]; a view of a loader buffer, valid until the next next()
+  torch::Tensor labels;  // int64 [N]
+};
+
+class Loader {
+ public:
+  explicit Loader(LoaderOptions options);
+  ~Loader();
+  Loader(const Loader&) = delete;
+  Loader& operator=(const Loader&) = delete;
+
+  // Starts (or restarts) an epoch: the order is a function of (seed, epoch, rank, world_size).
+  void start_epoch(int64_t epoch);
+  // Output side for the next start_epoch() (progressive resizing); buffers are reused when it fits.
+  void set_resolution(int resolution);
+  // The next batch of the current epoch, or nullopt when the epoch is over.
+  std::optional<Batch> next();
+
+  int64_t batches_per_epoch() const;
+  int64_t num_samples() const;       // in the whole file
+  int64_t num_classes() const;       // max label + 1 over the file
+  const LoaderOptions& options() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fastimg::loader
