@@ -1,0 +1,28 @@
+// fastimg demo: the embedded default job (no input needed).
+#include <fmt/format.h>
+
+#include "cli/command.h"
+#include "train/demo.h"
+
+namespace fastimg::cli {
+namespace {
+
+void setup(CLI::App& app) {
+  auto options = std::make_shared<train::DemoOptions>();
+  app.add_option("--dir", options->dir, "where the data and the run go")->capture_default_str();
+  app.add_option("--epochs", options->epochs, "training epochs")->capture_default_str();
+  app.add_option("--train-per-class", options->train_per_class, "training images per class")->capture_default_str();
+  app.add_option("--seed", options->seed, "seed")->capture_default_str();
+  app.callback([options] {
+    auto result = train::run_demo(*options);
+    fmt::print("demo: 10 classes (chance 10.0%), validation top-1 {:.1f}%, top-5 {:.1f}%, "
+               "{} steps in {:.0f} s ({:.0f} train images/s); run dir {}/run\n",
+               100 * result.final_eval.top1, 100 * result.final_eval.top5, result.steps, result.seconds,
+               result.train_images_per_s, options->dir);
+  });
+}
+
+const bool registered = register_command({"demo", "draw a small dataset, train on it, report accuracy", setup});
+
+}  // namespace
+}  // namespace fastimg::cli

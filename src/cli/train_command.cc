@@ -1,0 +1,38 @@
+// fastimg train --config F.toml [--set key=value ...]
+#include <fmt/format.h>
+
+#include "cli/command.h"
+#include "train/config.h"
+#include "train/trainer.h"
+
+namespace fastimg::cli {
+namespace {
+
+struct TrainArgs {
+  std::string config;
+  std::vector<std::string> overrides;
+  bool json = false;
+};
+
+void setup(CLI::App& app) {
+  auto args = std::make_shared<TrainArgs>();
+  app.add_option("--config", args->config, "TOML config file (keys: see configs/ and src/train/config.h)");
+  app.add_option("--set", args->overrides, "override one key, e.g. --set optimizer.lr=0.2 (repeatable)");
+  app.add_flag("--json", args->json, "print the final summary as one JSON object");
+  app.callback([args] {
+    auto config = train::load_config(args->config, args->overrides);
+    auto result = train::run_training(config);
+    if (args->json) {
+      fmt::print("{}\n", result.summary.dump());
+    } else {
+      fmt::print("top-1 {:.2f}%  top-5 {:.2f}%  ({} steps, {:.1f} s, {:.0f} train images/s)  run dir: {}\n",
+                 100 * result.final_eval.top1, 100 * result.final_eval.top5, result.steps, result.seconds,
+                 result.train_images_per_s, config.run_dir);
+    }
+  });
+}
+
+const bool registered = register_command({"train", "train a model from a config", setup});
+
+}  // namespace
+}  // namespace fastimg::cli

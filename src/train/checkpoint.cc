@@ -1,0 +1,82 @@
+#include "train/checkpoint.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "util/error.h"
+
+namespace fastimg::train {
+namespace {
+constexpr const char* kEpochKey = "fastimg_epoch";
+constexpr const char* kConfigKey = "fastimg_config";
+
+torch::serialize::InputArchive open_archive(const std::string& path) {
+  if (!std::filesystem::exists(path)) fail("{}: checkpoint not found", path);
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path);
+  } catch (const c10::Error& e) {
+    fail("{}: not a fastimg checkpoint ({})", path, e.what_without_backtrace());
+  }
+  return archive;
+}
+
+CheckpointInfo read_info(torch::serialize::InputArchive& archive, const std::string& path) {
+  CheckpointInfo info;
+  c10::IValue epoch, config;
+  if (!archive.try_read(kEpochKey, epoch) || !archive.try_read(kConfigKey, config))
+    fail("{}: not a fastimg checkpoint (missing epoch/config)", path);
+  info.epoch = epoch.toInt();
+  info.config_toml = config.toStringRef();
+  return info;
+}
+}  // namespace
+
+void save_checkpoint(const std::string& path, torch::nn::Module& model, const optim::Optimizer* optimizer,
+                     const CheckpointInfo& info) {
+  torch::serialize::OutputArchive archive;
+  archive.write(kEpochKey, c10::IValue(info.epoch));
+  archive.write(kConfigKey, c10::IValue(info.config_toml));
+  torch::serialize::OutputArchive model_archive;
+  model.save(model_archive);
+  archive.write("model", model_archive);
+  if (optimizer) {
+    torch::serialize::OutputArchive optimizer_archive;
+    optimizer->save(optimizer_archive);
+    archive.write("optimizer", optimizer_archive);
+  }
+  std::string temp = path + ".tmp-" + std::to_string(getpid());
+  try {
+    archive.save_to(temp);
+  } catch (const c10::Error& e) {
+    std::filesystem::remove(temp);
+    fail("{}: cannot write checkpoint: {}", path, e.what_without_backtrace());
+  }
+  std::filesystem::rename(temp, path);
+}
+
+CheckpointInfo read_checkpoint_info(const std::string& path) {
+  auto archive = open_archive(path);
+  return read_info(archive, path);
+}
+
+CheckpointInfo load_checkpoint(const std::string& path, torch::nn::Module& model, optim::Optimizer* optimizer) {
+  auto archive = open_archive(path);
+  CheckpointInfo info = read_info(archive, path);
+  try {
+    torch::serialize::InputArchive model_archive;
+    archive.read("model", model_archive);
+    model.load(model_archive);
+    if (optimizer) {
+      torch::serialize::InputArchive optimizer_archive;
+      archive.read("optimizer", optimizer_archive);
+      optimizer->load(optimizer_archive);
+    }
+  } catch (const c10::Error& e) {
+    fail("{}: checkpoint does not match the model/optimizer: {}", path, e.what_without_backtrace());
+  }
+  return info;
+}
+
+}  // namespace fastimg::train

@@ -1,0 +1,25 @@
+#pragma once
+// Checkpoints: model weights and buffers, full optimizer state, the last completed epoch and the
+// resolved config, in one LibTorch archive written atomically (temp file + rename).
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+
+#include "optim/optimizer.h"
+
+namespace fastimg::train {
+
+struct CheckpointInfo {
+  int64_t epoch = -1;        // last completed epoch
+  std::string config_toml;   // resolved config of the run that wrote it
+};
+
+void save_checkpoint(const std::string& path, torch::nn::Module& model, const optim::Optimizer* optimizer,
+                     const CheckpointInfo& info);
+// Reads only the info (to rebuild the model before loading weights).
+CheckpointInfo read_checkpoint_info(const std::string& path);
+// Loads weights (and optimizer state if optimizer != nullptr); returns the info.
+CheckpointInfo load_checkpoint(const std::string& path, torch::nn::Module& model, optim::Optimizer* optimizer);
+
+}  // namespace fastimg::train

@@ -1,0 +1,259 @@
+#include "train/trainer.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "loader/device_stage.h"
+#include "loader/loader.h"
+#include "models/registry.h"
+#include "optim/loss.h"
+#include "optim/optimizer.h"
+#include "optim/schedule.h"
+#include "train/autocast.h"
+#include "train/checkpoint.h"
+#include "train/metrics.h"
+#include "train/resolution_schedule.h"
+#include "util/atomic_file.h"
+#include "util/error.h"
+#include "util/progress.h"
+#include "util/rng.h"
+
+namespace fastimg::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+loader::OrderKind parse_order(const std::string& name) {
+  if (name == "sequential") return loader::OrderKind::kSequential;
+  if (name == "random") return loader::OrderKind::kRandom;
+  if (name == "quasi_random" || name == "quasi-random") return loader::OrderKind::kQuasiRandom;
+  fail("config: data.order must be sequential, random or quasi_random, not '{}'", name);
+}
+
+torch::ScalarType parse_precision(const std::string& name) {
+  if (name == "fp32") return torch::kFloat;
+  if (name == "bf16") return torch::kBFloat16;
+  if (name == "fp16") fail("config: train.precision 'fp16' (with loss scaling) is not implemented yet; use bf16 or fp32");
+  fail("config: train.precision must be fp32 or bf16, not '{}'", name);
+}
+
+torch::Device pick_device(const std::string& name) {
+  if (name == "cpu") return torch::kCPU;
+  if (name == "cuda") {
+    if (!torch::cuda::is_available()) fail("config: train.device is 'cuda' but no CUDA device is available");
+    return torch::kCUDA;
+  }
+  if (name == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  fail("config: train.device must be auto, cpu or cuda, not '{}'", name);
+}
+
+optim::OptimizerOptions optimizer_options(const TrainConfig& c) {
+  optim::OptimizerOptions o;
+  o.name = c.optimizer;
+  o.lr = c.lr;
+  o.momentum = c.momentum;
+  o.nesterov = c.nesterov;
+  o.weight_decay = c.weight_decay;
+  o.decay_bn_and_bias = c.decay_bn_and_bias;
+  o.beta1 = c.beta1;
+  o.beta2 = c.beta2;
+  o.eps = c.eps;
+  o.warmup_steps = c.sf_warmup_steps;
+  o.r = c.sf_r;
+  o.weight_lr_power = c.sf_weight_lr_power;
+  o.rho = c.sam_rho;
+  return o;
+}
+
+optim::ScheduleOptions schedule_options(const TrainConfig& c) {
+  optim::ScheduleOptions s;
+  s.name = c.schedule;
+  s.lr = c.lr;
+  s.epochs = c.epochs;
+  s.lr_peak_epoch = c.lr_peak_epoch;
+  s.milestones = c.milestones;
+  s.gamma = c.gamma;
+  s.warmup_epochs = c.warmup_epochs;
+  s.final_lr_fraction = c.final_lr_fraction;
+  return s;
+}
+
+// NHWC weights let cuDNN/oneDNN pick their fastest conv kernels; inputs follow in the device stage.
+void to_channels_last(torch::nn::Module& model) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : model.parameters())
+    if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
+}
+
+void validate(const TrainConfig& c) {
+  if (c.train_path.empty()) fail("config: data.train is not set (the training .beton file)");
+  if (c.epochs <= 0) fail("config: train.epochs must be positive");
+  if (c.batch_size <= 0 || c.val_batch_size <= 0) fail("config: batch sizes must be positive");
+  if (c.min_res <= 0 || c.max_res < c.min_res) fail("config: need 0 < train.min_res <= train.max_res");
+}
+
+}  // namespace
+
+TrainResult run_training(const TrainConfig& config) {
+  validate(config);
+  auto start = Clock::now();
+  namespace fs = std::filesystem;
+  fs::create_directories(config.run_dir);
+  const std::string checkpoint_path = (fs::path(config.run_dir) / "last.pt").string();
+  const torch::Device device = pick_device(config.device);
+  const torch::ScalarType amp_dtype = parse_precision(config.precision);
+
+  loader::LoaderOptions train_opts;
+  train_opts.path = config.train_path;
+  train_opts.batch_size = static_cast<int>(config.batch_size);
+  train_opts.threads = static_cast<int>(config.threads);
+  train_opts.order = parse_order(config.order);
+  train_opts.pipeline = loader::Pipeline::kTrain;
+  train_opts.resolution = static_cast<int>(config.min_res);
+  train_opts.seed = config.seed;
+  train_opts.drop_last = true;
+  train_opts.batches_ahead = static_cast<int>(config.batches_ahead);
+  train_opts.pin_memory = device.is_cuda();
+  loader::Loader train_data(train_opts);
+  if (train_data.batches_per_epoch() == 0)
+    fail("{}: {} samples are fewer than one batch of {}", config.train_path, train_data.num_samples(), config.batch_size);
+
+  std::unique_ptr<loader::Loader> val_data;
+  if (!config.val_path.empty()) {
+    loader::LoaderOptions val_opts = train_opts;
+    val_opts.path = config.val_path;
+    val_opts.batch_size = static_cast<int>(config.val_batch_size);
+    val_opts.order = loader::OrderKind::kSequential;
+    val_opts.pipeline = loader::Pipeline::kVal;
+    val_opts.resolution = static_cast<int>(config.val_res);
+    val_opts.drop_last = false;
+    val_data = std::make_unique<loader::Loader>(val_opts);
+  }
+
+  models::ModelOptions model_opts;
+  model_opts.num_classes = config.num_classes > 0 ? config.num_classes : train_data.num_classes();
+  model_opts.blurpool = config.blurpool;
+  model_opts.zero_init_residual = config.zero_init_residual;
+  torch::manual_seed(derive_seed(config.seed, 0x6d6f64656cULL));  // same init for the same seed
+  auto model = models::make_model(config.arch, model_opts);
+  model->to(device);
+  if (config.channels_last) to_channels_last(*model);
+  auto optimizer = optim::make_optimizer(optimizer_options(config), *model);
+  const auto schedule = schedule_options(config);
+
+  int64_t first_epoch = 0;
+  bool resumed = false;
+  if (config.resume && fs::exists(checkpoint_path)) {
+    auto info = load_checkpoint(checkpoint_path, *model, optimizer.get());
+    first_epoch = info.epoch + 1;
+    resumed = true;
+  }
+  write_file_atomically((fs::path(config.run_dir) / "config.toml").string(), to_toml(config));
+  MetricsSink metrics((fs::path(config.run_dir) / "metrics.jsonl").string(), /*append=*/resumed);
+
+  EvalOptions eval_opts;
+  eval_opts.device = device;
+  eval_opts.channels_last = config.channels_last;
+  eval_opts.tta_flip = config.tta_flip;
+  eval_opts.autocast_dtype = amp_dtype;
+
+  TrainResult result;
+  int64_t steps_per_epoch = train_data.batches_per_epoch();
+  if (config.max_steps_per_epoch > 0) steps_per_epoch = std::min(steps_per_epoch, config.max_steps_per_epoch);
+  double train_images = 0, train_seconds = 0;
+
+  for (int64_t epoch = first_epoch; epoch < config.epochs; ++epoch) {
+    auto epoch_start = Clock::now();
+    const int64_t res = resolution_at_epoch(epoch, config.min_res, config.max_res, config.start_ramp,
+                                            config.end_ramp, config.res_multiple);
+    train_data.set_resolution(static_cast<int>(res));
+    train_data.start_epoch(epoch);
+    // Dropout and any other torch randomness are a function of (seed, epoch): exact resume.
+    torch::manual_seed(derive_seed(config.seed, 0x65706f6368ULL, static_cast<uint64_t>(epoch)));
+    model->train();
+    optimizer->train();
+
+    Progress progress(fmt::format("epoch {}/{}", epoch + 1, config.epochs),
+                      static_cast<uint64_t>(steps_per_epoch * config.batch_size), "img", config.progress);
+    double loss_sum = 0, window_loss = 0;
+    int64_t step = 0, window_steps = 0;
+    while (step < steps_per_epoch) {
+      auto batch = train_data.next();
+      if (!batch) break;
+      const double lr = optim::scheduled_lr(schedule, epoch + static_cast<double>(step) / steps_per_epoch);
+      optimizer->set_lr(lr);
+      auto x = loader::to_model_input(batch->images, device, config.channels_last, torch::kFloat);
+      auto y = batch->labels.to(device, /*non_blocking=*/true);
+      auto closure = [&]() {
+        model->zero_grad();
+        torch::Tensor logits;
+        {
+          AutocastScope autocast(device.type(), amp_dtype);
+          logits = model->forward(x);
+        }
+        auto loss = optim::label_smoothing_cross_entropy(logits.to(torch::kFloat), y, config.label_smoothing);
+        loss.backward();
+        return loss.detach();
+      };
+      const double loss = optimizer->step(closure).item<double>();
+      if (!std::isfinite(loss)) fail("training diverged: loss is {} at epoch {} step {} (lr {})", loss, epoch, step, lr);
+      loss_sum += loss;
+      window_loss += loss;
+      ++window_steps;
+      ++step;
+      ++result.steps;
+      progress.advance(static_cast<uint64_t>(y.size(0)));
+      if (step % std::max<int64_t>(1, config.log_every) == 0 || step == steps_per_epoch) {
+        progress.set_postfix(fmt::format("loss {:.4f} lr {:.4g} res {}", window_loss / window_steps, lr, res));
+        metrics.write({{"type", "train"}, {"epoch", epoch}, {"step", step}, {"global_step", result.steps},
+                       {"loss", window_loss / window_steps}, {"lr", lr}, {"resolution", res},
+                       {"images_per_s", step * config.batch_size / seconds_since(epoch_start)},
+                       {"time", seconds_since(start)}});
+        window_loss = 0;
+        window_steps = 0;
+      }
+    }
+    progress.finish();
+    const double epoch_seconds = seconds_since(epoch_start);
+    train_images += static_cast<double>(step * config.batch_size);
+    train_seconds += epoch_seconds;
+    result.epoch_train_loss.push_back(step > 0 ? loss_sum / step : 0.0);
+
+    const bool last = epoch + 1 == config.epochs;
+    if (val_data && (last || (config.eval_every > 0 && (epoch + 1) % config.eval_every == 0))) {
+      optimizer->eval();  // schedule-free: evaluate at x, not y
+      auto eval = evaluate(*model, *val_data, epoch, eval_opts);
+      metrics.write({{"type", "eval"}, {"epoch", epoch}, {"top1", eval.top1}, {"top5", eval.top5},
+                     {"loss", eval.loss}, {"samples", eval.samples}, {"eval_seconds", eval.seconds},
+                     {"time", seconds_since(start)}});
+      std::fprintf(stderr, "epoch %lld: train loss %.4f, val top-1 %.2f%% top-5 %.2f%% (%lld images)\n",
+                   static_cast<long long>(epoch + 1), result.epoch_train_loss.back(), 100 * eval.top1,
+                   100 * eval.top5, static_cast<long long>(eval.samples));
+      result.final_eval = eval;
+      optimizer->train();
+    }
+    save_checkpoint(checkpoint_path, *model, optimizer.get(), {epoch, to_toml(config)});
+    if (config.stop_after_epochs > 0 && epoch + 1 - first_epoch >= config.stop_after_epochs) break;
+  }
+
+  result.seconds = seconds_since(start);
+  result.train_images_per_s = train_seconds > 0 ? train_images / train_seconds : 0;
+  result.summary = {{"type", "summary"},
+                    {"arch", config.arch},
+                    {"epochs", config.epochs},
+                    {"steps", result.steps},
+                    {"top1", result.final_eval.top1},
+                    {"top5", result.final_eval.top5},
+                    {"val_loss", result.final_eval.loss},
+                    {"train_images_per_s", result.train_images_per_s},
+                    {"seconds", result.seconds},
+                    {"device", device.str()}};
+  metrics.write(result.summary);
+  write_file_atomically((fs::path(config.run_dir) / "summary.json").string(), result.summary.dump(2) + "\n");
+  return result;
+}
+
+}  // namespace fastimg::train

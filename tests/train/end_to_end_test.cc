@@ -1,0 +1,137 @@
+// End to end on generated data: write .beton files, train, evaluate, checkpoint, resume.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "models/registry.h"
+#include "test_support.h"
+#include "train/checkpoint.h"
+#include "train/synthetic_shapes.h"
+#include "train/trainer.h"
+
+namespace fastimg::train {
+namespace {
+
+class EndToEnd : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir();
+    write_synthetic_dataset((*dir_ / "train.beton").string(), {24, 1}, 2, false);
+    write_synthetic_dataset((*dir_ / "val.beton").string(), {8, 2}, 2, false);
+  }
+  static void TearDownTestSuite() { delete dir_; }
+
+  TrainConfig tiny_config(const std::string& run) const {
+    TrainConfig c;
+    c.train_path = (*dir_ / "train.beton").string();
+    c.val_path = (*dir_ / "val.beton").string();
+    c.run_dir = (*dir_ / run).string();
+    c.arch = "resnet_mini";
+    c.batch_size = 16;
+    c.val_batch_size = 32;
+    c.threads = 2;
+    c.lr = 0.2;
+    c.epochs = 4;
+    c.lr_peak_epoch = 1;
+    c.min_res = c.max_res = 48;
+    c.val_res = 48;
+    c.progress = false;
+    c.seed = 3;
+    return c;
+  }
+
+  static testing::TempDir* dir_;
+};
+testing::TempDir* EndToEnd::dir_ = nullptr;
+
+TEST_F(EndToEnd, TrainingReducesTheLossAndWritesTheRunDirectory) {
+  auto c = tiny_config("run-loss");
+  c.epochs = 6;
+  auto result = run_training(c);
+  ASSERT_EQ(result.epoch_train_loss.size(), 6u);
+  EXPECT_LT(result.epoch_train_loss.back(), result.epoch_train_loss.front() - 0.2);
+  EXPECT_EQ(result.final_eval.samples, 80);  // every validation image counted once
+  for (const char* name : {"config.toml", "metrics.jsonl", "last.pt", "summary.json"})
+    EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(c.run_dir) / name)) << name;
+  std::ifstream metrics(std::filesystem::path(c.run_dir) / "metrics.jsonl");
+  int evals = 0;
+  for (std::string line; std::getline(metrics, line);)
+    if (nlohmann::json::parse(line)["type"] == "eval") ++evals;
+  EXPECT_EQ(evals, 6);
+}
+
+std::vector<torch::Tensor> load_weights(const std::string& checkpoint, const TrainConfig& c) {
+  models::ModelOptions o;
+  o.num_classes = 10;
+  auto model = models::make_model(c.arch, o);
+  load_checkpoint(checkpoint, *model, nullptr);
+  std::vector<torch::Tensor> out;
+  for (auto& p : model->parameters()) out.push_back(p.detach().clone());
+  for (auto& b : model->buffers()) out.push_back(b.detach().clone());
+  return out;
+}
+
+TEST_F(EndToEnd, ResumeGivesTheSameWeightsAsAnUninterruptedRun) {
+  auto straight = tiny_config("run-straight");
+  run_training(straight);
+
+  // The same 4-epoch run, stopped after epoch 2 (as if interrupted), then resumed.
+  auto split = tiny_config("run-split");
+  split.stop_after_epochs = 2;
+  run_training(split);
+  split.stop_after_epochs = 0;
+  split.resume = true;
+  run_training(split);
+
+  auto a = load_weights((std::filesystem::path(straight.run_dir) / "last.pt").string(), straight);
+  auto b = load_weights((std::filesystem::path(split.run_dir) / "last.pt").string(), split);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << "tensor " << i;
+}
+
+TEST_F(EndToEnd, MissingDatasetIsAClearError) {
+  auto c = tiny_config("run-missing");
+  c.train_path = (*dir_ / "nope.beton").string();
+  try {
+    run_training(c);
+    FAIL();
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("nope.beton"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace fastimg::train
+
+namespace fastimg::train {
+namespace {
+
+// Every shipped recipe runs a couple of steps on generated data at a tiny resolution.
+TEST_F(EndToEnd, EveryShippedConfigRunsAFewSteps) {
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(testing::source_dir() / "configs")) {
+    if (entry.path().extension() != ".toml") continue;
+    SCOPED_TRACE(entry.path().string());
+    auto c = load_config(entry.path().string(), {});
+    bool vit = c.arch.rfind("vit", 0) == 0;
+    int64_t res = vit ? 224 : 32;  // torchvision's ViT-B/16 is fixed to 224 px
+    c.train_path = (*dir_ / "train.beton").string();
+    c.val_path = (*dir_ / "val.beton").string();
+    c.run_dir = (*dir_ / ("cfg-" + entry.path().stem().string())).string();
+    c.batch_size = vit ? 2 : 8;
+    c.val_batch_size = 40;
+    c.min_res = c.max_res = c.val_res = res;
+    c.max_steps_per_epoch = 2;
+    c.stop_after_epochs = 1;
+    c.progress = false;
+    c.threads = 2;
+    auto result = run_training(c);
+    EXPECT_EQ(result.steps, 2);
+    EXPECT_TRUE(std::isfinite(result.epoch_train_loss.at(0)));
+  }
+}
+
+}  // namespace
+}  // namespace fastimg::train
