@@ -115,7 +115,7 @@ void JpegDecoder::decode_crop_resize(std::span<const uint8_t> jpeg, Rect crop, i
     fail("{}: crop {}x{}+{}+{} outside the {}x{} image", what, crop.width, crop.height, crop.x, crop.y, width, height);
   }
   set_rgb_output(cinfo);
-  const int m = jpeg_scale_for(crop.width, crop.height, out_w, out_h);
+  const int m = dct_scaling_ ? jpeg_scale_for(crop.width, crop.height, out_w, out_h) : 8;
   last_scale_num_ = m;
   cinfo.scale_num = static_cast<unsigned>(m);
   cinfo.scale_denom = 8;

@@ -42,6 +42,8 @@ class JpegDecoder {
   uint64_t scratch_reallocations() const { return scratch_reallocations_; }
   // The DCT scale numerator (of 8) chosen by the last decode_crop_resize; for tests and benchmarks.
   int last_scale_num() const { return last_scale_num_; }
+  // Off: crop at full resolution only (the benchmark measures what DCT scaling gains).
+  void set_dct_scaling(bool on) { dct_scaling_ = on; }
 
  private:
   struct State;
@@ -51,6 +53,7 @@ class JpegDecoder {
   std::vector<uint8_t> scratch_;
   uint64_t scratch_reallocations_ = 0;
   int last_scale_num_ = 8;
+  bool dct_scaling_ = true;
 };
 
 // The smallest M in 1..8 such that ceil(crop * M / 8) >= out in both directions (8 if upscaling).
