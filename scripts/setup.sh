@@ -30,12 +30,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # LibTorch comes from the torch wheel, pinned to the version the GPU machines run. torchvision,
-# schedulefree and numpy are test-only references.
+# schedulefree, tensorboard and numpy are test-only references.
 PYTHON=${PYTHON:-python3}
-PIP_PACKAGES=(torch==2.11.0 torchvision==0.26.0 schedulefree==1.4.1 numpy)
+PIP_PACKAGES=(torch==2.11.0 torchvision==0.26.0 schedulefree==1.4.1 tensorboard==2.21.0 numpy)
 if ! "$PYTHON" - <<'PY' 2>/dev/null
 import importlib.metadata as m
-want = {"torch": "2.11.0", "torchvision": "0.26.0", "schedulefree": "1.4.1"}
+want = {"torch": "2.11.0", "torchvision": "0.26.0", "schedulefree": "1.4.1", "tensorboard": "2.21.0"}
 for name, version in want.items():
     assert m.version(name).split("+")[0] == version, name
 import numpy

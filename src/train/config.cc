@@ -9,6 +9,7 @@
 #include <toml++/toml.h>
 #include <variant>
 
+#include "train/ffcv_yaml_config.h"
 #include "util/error.h"
 
 namespace fastimg::train {
@@ -195,7 +196,10 @@ void apply_override(TrainConfig& config, const std::string& assignment, const st
 
 TrainConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
   TrainConfig config;
-  if (!path.empty()) {
+  const bool yaml = path.size() > 5 && (path.ends_with(".yaml") || path.ends_with(".yml"));
+  if (yaml) {
+    apply_ffcv_yaml(config, path);
+  } else if (!path.empty()) {
     toml::table table;
     try {
       table = toml::parse_file(path);

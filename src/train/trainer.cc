@@ -15,6 +15,7 @@
 #include "train/checkpoint.h"
 #include "train/metrics.h"
 #include "train/resolution_schedule.h"
+#include "train/tensorboard.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/progress.h"
@@ -153,6 +154,7 @@ TrainResult run_training(const TrainConfig& config) {
   }
   write_file_atomically((fs::path(config.run_dir) / "config.toml").string(), to_toml(config));
   MetricsSink metrics((fs::path(config.run_dir) / "metrics.jsonl").string(), /*append=*/resumed);
+  TensorBoardWriter tensorboard(config.run_dir);
 
   EvalOptions eval_opts;
   eval_opts.device = device;
@@ -212,6 +214,10 @@ TrainResult run_training(const TrainConfig& config) {
                        {"loss", window_loss / window_steps}, {"lr", lr}, {"resolution", res},
                        {"images_per_s", step * config.batch_size / seconds_since(epoch_start)},
                        {"time", seconds_since(start)}});
+        tensorboard.add_scalar("train/loss", window_loss / window_steps, result.steps);
+        tensorboard.add_scalar("train/lr", lr, result.steps);
+        tensorboard.add_scalar("train/images_per_s", step * config.batch_size / seconds_since(epoch_start), result.steps);
+        tensorboard.flush();
         window_loss = 0;
         window_steps = 0;
       }
@@ -232,6 +238,10 @@ TrainResult run_training(const TrainConfig& config) {
       std::fprintf(stderr, "epoch %lld: train loss %.4f, val top-1 %.2f%% top-5 %.2f%% (%lld images)\n",
                    static_cast<long long>(epoch + 1), result.epoch_train_loss.back(), 100 * eval.top1,
                    100 * eval.top5, static_cast<long long>(eval.samples));
+      tensorboard.add_scalar("val/top1", eval.top1, result.steps);
+      tensorboard.add_scalar("val/top5", eval.top5, result.steps);
+      tensorboard.add_scalar("val/loss", eval.loss, result.steps);
+      tensorboard.flush();
       result.final_eval = eval;
       optimizer->train();
     }

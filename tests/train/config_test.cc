@@ -106,3 +106,66 @@ TEST(ShippedConfigs, EveryConfigFileParses) {
 
 }  // namespace
 }  // namespace fastimg::train
+
+namespace fastimg::train {
+namespace {
+
+// The twelve FFCV recipes written in FFCV's own YAML layout load unchanged and agree with the
+// TOML recipes shipped in configs/ffcv/.
+TEST(FfcvYaml, TwelveRecipesMatchTheShippedTomlConfigs) {
+  int count = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(testing::source_dir() / "tests/train/data/ffcv_yaml")) {
+    SCOPED_TRACE(entry.path().string());
+    auto yaml = load_config(entry.path().string(), {});
+    auto toml = load_config((testing::source_dir() / "configs/ffcv" / (entry.path().stem().string() + ".toml")).string(), {});
+    EXPECT_EQ(yaml.arch, toml.arch);
+    EXPECT_DOUBLE_EQ(yaml.lr, toml.lr);
+    EXPECT_DOUBLE_EQ(yaml.weight_decay, toml.weight_decay);
+    EXPECT_DOUBLE_EQ(yaml.momentum, toml.momentum);
+    EXPECT_DOUBLE_EQ(yaml.label_smoothing, toml.label_smoothing);
+    EXPECT_EQ(yaml.batch_size, toml.batch_size);
+    EXPECT_EQ(yaml.epochs, toml.epochs);
+    EXPECT_EQ(yaml.start_ramp, toml.start_ramp);
+    EXPECT_EQ(yaml.end_ramp, toml.end_ramp);
+    EXPECT_EQ(yaml.min_res, toml.min_res);
+    EXPECT_EQ(yaml.max_res, toml.max_res);
+    EXPECT_EQ(yaml.val_res, toml.val_res);
+    EXPECT_EQ(yaml.blurpool, toml.blurpool);
+    EXPECT_EQ(yaml.tta_flip, toml.tta_flip);
+    EXPECT_EQ(yaml.decay_bn_and_bias, toml.decay_bn_and_bias);
+    EXPECT_EQ(yaml.schedule, "triangular");
+    EXPECT_EQ(yaml.train_path, "/data/imagenet/train_500_0.50_90.ffcv");
+    EXPECT_EQ(yaml.threads, 12);
+    ++count;
+  }
+  EXPECT_EQ(count, 12);
+}
+
+TEST(FfcvYaml, UnknownKeyIsRejectedByName) {
+  testing::TempDir dir;
+  auto path = write_text(dir, "c.yaml", "lr:\n  lr: 0.5\n  lr_warmup_steps: 10\n");
+  try {
+    load_config(path, {});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("lr.lr_warmup_steps"), std::string::npos) << e.what();
+  }
+  auto pretrained = write_text(dir, "p.yaml", "model:\n  pretrained: 1\n");
+  EXPECT_THROW(load_config(pretrained, {}), Error);
+}
+
+TEST(FfcvYaml, StepScheduleExpandsIntoMilestones) {
+  testing::TempDir dir;
+  auto path = write_text(dir, "s.yaml",
+                         "lr:\n  lr: 0.1\n  lr_schedule_type: step\n  step_ratio: 0.1\n  step_length: 30\n"
+                         "training:\n  epochs: 90\n");
+  auto c = load_config(path, {"optimizer.lr=0.2"});
+  EXPECT_EQ(c.schedule, "step");
+  EXPECT_EQ(c.milestones, (std::vector<double>{30, 60}));
+  EXPECT_DOUBLE_EQ(c.gamma, 0.1);
+  EXPECT_DOUBLE_EQ(c.lr, 0.2);  // overrides still apply
+}
+
+}  // namespace
+}  // namespace fastimg::train
