@@ -51,6 +51,7 @@ const std::vector<Key>& keys() {
       FASTIMG_KEY("optimizer.weight_lr_power", sf_weight_lr_power),
       FASTIMG_KEY("optimizer.rho", sam_rho),
       FASTIMG_KEY("optimizer.label_smoothing", label_smoothing),
+      FASTIMG_KEY("optimizer.grad_clip", grad_clip),
       FASTIMG_KEY("schedule.name", schedule),
       FASTIMG_KEY("schedule.lr_peak_epoch", lr_peak_epoch),
       FASTIMG_KEY("schedule.warmup_epochs", warmup_epochs),

@@ -37,6 +37,7 @@ struct TrainConfig {
   double sf_weight_lr_power = 2;
   double sam_rho = 0.05;
   double label_smoothing = 0.1;
+  double grad_clip = 0;              // max global gradient norm; 0 = no clipping
   // [schedule]
   std::string schedule = "triangular";  // triangular | step | cosine | linear | constant
   double lr_peak_epoch = 2;
@@ -51,7 +52,7 @@ struct TrainConfig {
   int64_t start_ramp = 11;
   int64_t end_ramp = 13;
   int64_t res_multiple = 32;
-  std::string precision = "fp32";    // fp32 | bf16
+  std::string precision = "fp32";    // fp32 | bf16 | fp16 (fp16 with dynamic loss scaling)
   bool channels_last = false;
   std::string device = "auto";       // auto | cpu | cuda
   uint64_t seed = 0;

@@ -13,6 +13,7 @@
 #include "optim/schedule.h"
 #include "train/autocast.h"
 #include "train/checkpoint.h"
+#include "train/loss_scaler.h"
 #include "train/metrics.h"
 #include "train/resolution_schedule.h"
 #include "train/tensorboard.h"
@@ -37,8 +38,8 @@ loader::OrderKind parse_order(const std::string& name) {
 torch::ScalarType parse_precision(const std::string& name) {
   if (name == "fp32") return torch::kFloat;
   if (name == "bf16") return torch::kBFloat16;
-  if (name == "fp16") fail("config: train.precision 'fp16' (with loss scaling) is not implemented yet; use bf16 or fp32");
-  fail("config: train.precision must be fp32 or bf16, not '{}'", name);
+  if (name == "fp16") return torch::kHalf;  // with dynamic loss scaling
+  fail("config: train.precision must be fp32, bf16 or fp16, not '{}'", name);
 }
 
 torch::Device pick_device(const std::string& name) {
@@ -143,6 +144,9 @@ TrainResult run_training(const TrainConfig& config) {
   model->to(device);
   if (config.channels_last) to_channels_last(*model);
   auto optimizer = optim::make_optimizer(optimizer_options(config), *model);
+  const std::vector<torch::Tensor> params = model->parameters();
+  std::unique_ptr<DynamicLossScaler> scaler;
+  if (amp_dtype == torch::kHalf) scaler = std::make_unique<DynamicLossScaler>();
   const auto schedule = schedule_options(config);
 
   int64_t first_epoch = 0;
@@ -182,14 +186,21 @@ TrainResult run_training(const TrainConfig& config) {
                       static_cast<uint64_t>(steps_per_epoch * config.batch_size), "img", config.progress);
     double loss_sum = 0, window_loss = 0;
     int64_t step = 0, window_steps = 0;
+    double window_wait = 0;  // seconds spent waiting for the loader in this log window
+    auto window_start = Clock::now();
     while (step < steps_per_epoch) {
+      auto wait_start = Clock::now();
       auto batch = train_data.next();
+      window_wait += seconds_since(wait_start);
       if (!batch) break;
       const double lr = optim::scheduled_lr(schedule, epoch + static_cast<double>(step) / steps_per_epoch);
       optimizer->set_lr(lr);
       auto x = loader::to_model_input(batch->images, device, config.channels_last, torch::kFloat);
       auto y = batch->labels.to(device, /*non_blocking=*/true);
-      auto closure = [&]() {
+      // One forward/backward at the current weights. fp16 scales the loss and unscales the
+      // gradients; `finite` reports whether they are usable.
+      bool finite = true;
+      auto forward_backward = [&]() {
         model->zero_grad();
         torch::Tensor logits;
         {
@@ -197,29 +208,60 @@ TrainResult run_training(const TrainConfig& config) {
           logits = model->forward(x);
         }
         auto loss = optim::label_smoothing_cross_entropy(logits.to(torch::kFloat), y, config.label_smoothing);
-        loss.backward();
+        if (scaler) {
+          (loss * scaler->scale()).backward();
+          finite = scaler->unscale_and_check(params);
+        } else {
+          loss.backward();
+        }
+        if (config.grad_clip > 0) torch::nn::utils::clip_grad_norm_(params, config.grad_clip);
         return loss.detach();
       };
-      const double loss = optimizer->step(closure).item<double>();
-      if (!std::isfinite(loss)) fail("training diverged: loss is {} at epoch {} step {} (lr {})", loss, epoch, step, lr);
-      loss_sum += loss;
-      window_loss += loss;
-      ++window_steps;
+      // The first pass runs before the optimizer so that fp16 can skip a step with inf/nan
+      // gradients; the optimizer's closure reuses it and recomputes only for extra passes (SAM).
+      torch::Tensor first_loss = forward_backward();
+      bool first_pass_used = false;
+      auto closure = [&]() {
+        if (!first_pass_used) {
+          first_pass_used = true;
+          return first_loss;
+        }
+        return forward_backward();
+      };
+      double loss = first_loss.item<double>();
+      if (finite) {
+        optimizer->step(closure);
+      }
+      if (scaler) scaler->update(finite);
+      if (!std::isfinite(loss) && !scaler)
+        fail("training diverged: loss is {} at epoch {} step {} (lr {}); {} holds the last good epoch", loss, epoch,
+             step, lr, checkpoint_path);
+      if (std::isfinite(loss)) {
+        loss_sum += loss;
+        window_loss += loss;
+        ++window_steps;
+      }
       ++step;
       ++result.steps;
       progress.advance(static_cast<uint64_t>(y.size(0)));
       if (step % std::max<int64_t>(1, config.log_every) == 0 || step == steps_per_epoch) {
-        progress.set_postfix(fmt::format("loss {:.4f} lr {:.4g} res {}", window_loss / window_steps, lr, res));
+        const double mean_loss = window_steps > 0 ? window_loss / window_steps : NAN;
+        progress.set_postfix(fmt::format("loss {:.4f} lr {:.4g} res {}", mean_loss, lr, res));
         metrics.write({{"type", "train"}, {"epoch", epoch}, {"step", step}, {"global_step", result.steps},
-                       {"loss", window_loss / window_steps}, {"lr", lr}, {"resolution", res},
+                       {"loss", mean_loss}, {"lr", lr}, {"resolution", res},
+                       {"skipped_steps", scaler ? scaler->skipped_steps() : 0},
+                       {"data_wait_fraction", window_wait / std::max(1e-9, seconds_since(window_start))},
+                       {"loss_scale", scaler ? scaler->scale() : 1.0},
                        {"images_per_s", step * config.batch_size / seconds_since(epoch_start)},
                        {"time", seconds_since(start)}});
-        tensorboard.add_scalar("train/loss", window_loss / window_steps, result.steps);
+        tensorboard.add_scalar("train/loss", mean_loss, result.steps);
         tensorboard.add_scalar("train/lr", lr, result.steps);
         tensorboard.add_scalar("train/images_per_s", step * config.batch_size / seconds_since(epoch_start), result.steps);
         tensorboard.flush();
         window_loss = 0;
         window_steps = 0;
+        window_wait = 0;
+        window_start = Clock::now();
       }
     }
     progress.finish();
