@@ -36,15 +36,21 @@ struct TrainConfig {
   double sf_r = 0;
   double sf_weight_lr_power = 2;
   double sam_rho = 0.05;
+  bool sam_adaptive = false;
+  std::string sam_base = "sgd";
+  std::string no_decay_rule = "module_type";  // module_type | name (the reproduction project's "bn"/"bias" rule)
   double label_smoothing = 0.1;
   double grad_clip = 0;              // max global gradient norm; 0 = no clipping
   // [schedule]
   std::string schedule = "triangular";  // triangular | step | cosine | linear | constant
   double lr_peak_epoch = 2;
   double warmup_epochs = 0;
+  double warmup_start_fraction = 0.01;  // warm-up starts at this fraction of lr
+  double initial_fraction = 1e-4;       // triangular: lr at epoch 0 as a fraction of lr (FFCV)
   std::vector<double> milestones;
+  double step_size = 30;                // step schedule without milestones
   double gamma = 0.1;
-  double final_lr_fraction = 0;
+  double min_lr = 0;                    // cosine/linear: lr at the last epoch
   // [train]
   int64_t epochs = 16;
   int64_t min_res = 160;             // progressive resizing (FFCV): min_res until start_ramp,
@@ -63,6 +69,10 @@ struct TrainConfig {
   int64_t val_res = 256;
   bool tta_flip = false;
   int64_t eval_every = 1;
+  // BatchNorm statistics recomputed on this many training samples before evaluating: "off",
+  // "final" (before the last evaluation) or "every" (before each one; schedule-free needs it).
+  std::string bn_recalibration = "off";
+  int64_t bn_recalibration_samples = 102400;
   // [output]
   std::string run_dir = "runs/default";
   bool progress = true;

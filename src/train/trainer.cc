@@ -8,6 +8,7 @@
 #include "loader/device_stage.h"
 #include "loader/loader.h"
 #include "models/registry.h"
+#include "optim/bn_recalibration.h"
 #include "optim/loss.h"
 #include "optim/optimizer.h"
 #include "optim/schedule.h"
@@ -26,6 +27,8 @@ namespace fastimg::train {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+// Loader epochs used for BatchNorm recalibration passes: far from any training epoch.
+constexpr int64_t kRecalibrationEpochBase = int64_t{1} << 40;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 loader::OrderKind parse_order(const std::string& name) {
@@ -67,6 +70,9 @@ optim::OptimizerOptions optimizer_options(const TrainConfig& c) {
   o.r = c.sf_r;
   o.weight_lr_power = c.sf_weight_lr_power;
   o.rho = c.sam_rho;
+  o.sam_adaptive = c.sam_adaptive;
+  o.sam_base = c.sam_base;
+  o.no_decay_rule = c.no_decay_rule;
   return o;
 }
 
@@ -76,10 +82,13 @@ optim::ScheduleOptions schedule_options(const TrainConfig& c) {
   s.lr = c.lr;
   s.epochs = c.epochs;
   s.lr_peak_epoch = c.lr_peak_epoch;
+  s.initial_fraction = c.initial_fraction;
   s.milestones = c.milestones;
+  s.step_size = c.step_size;
   s.gamma = c.gamma;
   s.warmup_epochs = c.warmup_epochs;
-  s.final_lr_fraction = c.final_lr_fraction;
+  s.warmup_start_fraction = c.warmup_start_fraction;
+  s.min_lr = c.min_lr;
   return s;
 }
 
@@ -95,6 +104,9 @@ void validate(const TrainConfig& c) {
   if (c.epochs <= 0) fail("config: train.epochs must be positive");
   if (c.batch_size <= 0 || c.val_batch_size <= 0) fail("config: batch sizes must be positive");
   if (c.min_res <= 0 || c.max_res < c.min_res) fail("config: need 0 < train.min_res <= train.max_res");
+  if (c.bn_recalibration != "off" && c.bn_recalibration != "final" && c.bn_recalibration != "every")
+    fail("config: validation.bn_recalibration must be off, final or every, not '{}'", c.bn_recalibration);
+  optim::validate(schedule_options(c));
 }
 
 }  // namespace
@@ -273,6 +285,22 @@ TrainResult run_training(const TrainConfig& config) {
     const bool last = epoch + 1 == config.epochs;
     if (val_data && (last || (config.eval_every > 0 && (epoch + 1) % config.eval_every == 0))) {
       optimizer->eval();  // schedule-free: evaluate at x, not y
+      if (config.bn_recalibration == "every" || (config.bn_recalibration == "final" && last)) {
+        // Statistics for the weights being evaluated, from training images (a separate epoch
+        // stream of the training order so that the training batches are unchanged).
+        train_data.start_epoch(kRecalibrationEpochBase + epoch);
+        auto forward_batch = [&]() -> int64_t {
+          auto batch = train_data.next();
+          if (!batch) return 0;
+          auto bx = loader::to_model_input(batch->images, device, config.channels_last, torch::kFloat);
+          AutocastScope autocast(device.type(), amp_dtype);
+          model->forward(bx);
+          return bx.size(0);
+        };
+        optim::BnRecalibrationOptions recal;
+        recal.num_samples = config.bn_recalibration_samples;
+        optim::recalibrate_batchnorm(*model, forward_batch, recal);
+      }
       auto eval = evaluate(*model, *val_data, epoch, eval_opts);
       metrics.write({{"type", "eval"}, {"epoch", epoch}, {"top1", eval.top1}, {"top5", eval.top5},
                      {"loss", eval.loss}, {"samples", eval.samples}, {"eval_seconds", eval.seconds},
