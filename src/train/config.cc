@@ -222,6 +222,18 @@ TrainConfig load_config(const std::string& path, const std::vector<std::string>&
   return config;
 }
 
+TrainConfig parse_config_text(const std::string& toml_text, const std::string& origin) {
+  TrainConfig config;
+  toml::table table;
+  try {
+    table = toml::parse(toml_text, origin);
+  } catch (const toml::parse_error& e) {
+    fail("{}: {}", origin, e.description());
+  }
+  apply_table(config, table, "", origin);
+  return config;
+}
+
 std::string to_toml(const TrainConfig& config_in) {
   TrainConfig config = config_in;
   std::string out, section;

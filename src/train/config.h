@@ -81,6 +81,8 @@ struct TrainConfig {
 
 // Reads the TOML file (may be empty = all defaults) and applies "key=value" overrides.
 TrainConfig load_config(const std::string& path, const std::vector<std::string>& overrides);
+// Parses TOML text (e.g. the config stored in a checkpoint); `origin` names it in errors.
+TrainConfig parse_config_text(const std::string& toml_text, const std::string& origin);
 // Applies one "key=value" override; `origin` names where it came from for errors.
 void apply_override(TrainConfig& config, const std::string& assignment, const std::string& origin);
 // The resolved configuration as TOML (saved in the run directory; loadable by load_config).

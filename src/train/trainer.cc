@@ -168,7 +168,12 @@ TrainResult run_training(const TrainConfig& config) {
     first_epoch = info.epoch + 1;
     resumed = true;
   }
-  write_file_atomically((fs::path(config.run_dir) / "config.toml").string(), to_toml(config));
+  // The resolved config (num_classes filled in) goes into the run directory and every checkpoint,
+  // so that `fastimg eval` can rebuild the model from a checkpoint alone.
+  TrainConfig resolved = config;
+  resolved.num_classes = model_opts.num_classes;
+  const std::string resolved_toml = to_toml(resolved);
+  write_file_atomically((fs::path(config.run_dir) / "config.toml").string(), resolved_toml);
   MetricsSink metrics((fs::path(config.run_dir) / "metrics.jsonl").string(), /*append=*/resumed);
   TensorBoardWriter tensorboard(config.run_dir);
 
@@ -315,7 +320,7 @@ TrainResult run_training(const TrainConfig& config) {
       result.final_eval = eval;
       optimizer->train();
     }
-    save_checkpoint(checkpoint_path, *model, optimizer.get(), {epoch, to_toml(config)});
+    save_checkpoint(checkpoint_path, *model, optimizer.get(), {epoch, resolved_toml});
     if (config.stop_after_epochs > 0 && epoch + 1 - first_epoch >= config.stop_after_epochs) break;
   }
 
