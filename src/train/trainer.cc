@@ -307,7 +307,7 @@ TrainResult run_training(const TrainConfig& config) {
         optim::recalibrate_batchnorm(*model, forward_batch, recal);
       }
       auto eval = evaluate(*model, *val_data, epoch, eval_opts);
-      metrics.write({{"type", "eval"}, {"epoch", epoch}, {"top1", eval.top1}, {"top5", eval.top5},
+      metrics.write({{"type", "eval"}, {"epoch", epoch}, {"global_step", result.steps}, {"top1", eval.top1}, {"top5", eval.top5},
                      {"loss", eval.loss}, {"samples", eval.samples}, {"eval_seconds", eval.seconds},
                      {"time", seconds_since(start)}});
       std::fprintf(stderr, "epoch %lld: train loss %.4f, val top-1 %.2f%% top-5 %.2f%% (%lld images)\n",
