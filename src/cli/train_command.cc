@@ -12,6 +12,7 @@ struct TrainArgs {
   std::string config;
   std::vector<std::string> overrides;
   bool json = false;
+  bool print_config = false;
 };
 
 void setup(CLI::App& app) {
@@ -19,8 +20,13 @@ void setup(CLI::App& app) {
   app.add_option("--config", args->config, "TOML config file (keys: see configs/ and src/train/config.h)");
   app.add_option("--set", args->overrides, "override one key, e.g. --set optimizer.lr=0.2 (repeatable)");
   app.add_flag("--json", args->json, "print the final summary as one JSON object");
+  app.add_flag("--print-config", args->print_config, "print the resolved config (TOML) and exit");
   app.callback([args] {
     auto config = train::load_config(args->config, args->overrides);
+    if (args->print_config) {
+      fmt::print("{}", train::to_toml(config));
+      return;
+    }
     auto result = train::run_training(config);
     if (args->json) {
       fmt::print("{}\n", result.summary.dump());
