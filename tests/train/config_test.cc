@@ -169,3 +169,24 @@ TEST(FfcvYaml, StepScheduleExpandsIntoMilestones) {
 
 }  // namespace
 }  // namespace fastimg::train
+
+namespace fastimg::train {
+namespace {
+
+// docs/config.md documents every key (a key added without documentation fails here).
+TEST(ConfigDocs, EveryKeyIsDocumented) {
+  std::ifstream in(testing::source_dir() / "docs/config.md");
+  std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(doc.empty());
+  for (const auto& key : config_keys()) {
+    auto leaf = key.substr(key.find('.') + 1);
+    bool documented = doc.find("`" + key + "`") != std::string::npos ||
+                      doc.find("`" + key.substr(0, key.find('.') + 1) + leaf + "`") != std::string::npos ||
+                      doc.find(", `" + key + "`") != std::string::npos ||
+                      doc.find(leaf + "`") != std::string::npos;
+    EXPECT_TRUE(documented) << key;
+  }
+}
+
+}  // namespace
+}  // namespace fastimg::train
