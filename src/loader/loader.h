@@ -11,9 +11,10 @@
 #include <optional>
 #include <string>
 
+#include "loader/order_kind.h"
+
 namespace fastimg::loader {
 
-enum class OrderKind { kSequential, kRandom, kQuasiRandom };
 enum class Pipeline {
   kTrain,  // random-resized-crop (scale 0.08-1, ratio 3/4-4/3) + random horizontal flip
   kVal,    // center crop of ratio 224/256, resized to the resolution
@@ -59,6 +60,12 @@ class Loader {
   int64_t num_samples() const;       // in the whole file
   int64_t num_classes() const;       // max label + 1 over the file
   const LoaderOptions& options() const;
+
+  // Introspection for tests and benchmarks.
+  int num_threads() const;
+  uint64_t scratch_reallocations() const;  // decoder scratch growths, summed over the workers
+  int64_t buffer_allocations() const;      // batch slot (re)allocations: grows only with the resolution
+  bool pinned() const;                     // batch slots are page-locked
 
  private:
   struct Impl;

@@ -1,0 +1,269 @@
+#include "loader/loader.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "augment/center_crop.h"
+#include "augment/flip.h"
+#include "augment/random_resized_crop.h"
+#include "codec/crop_resize.h"
+#include "codec/jpeg_decoder.h"
+#include "format/reader.h"
+#include "loader/batch_buffers.h"
+#include "loader/order.h"
+#include "util/error.h"
+#include "util/rng.h"
+
+namespace fastimg::loader {
+
+// Work distribution: item i of the epoch is sample order[i], written to position i % B of batch
+// i / B, whose buffer is slot (i / B) % num_slots. Workers take items from one atomic counter
+// (so a slow JPEG never leaves other threads idle behind a fixed range) and wait only when the
+// slot of their batch is still held by the consumer. Which thread decodes a sample does not
+// change its pixels: its crop and flip come from derive_seed(seed, epoch, sample).
+struct Loader::Impl {
+  LoaderOptions opt;
+  format::Reader reader;
+  int image_field = -1, label_field = -1;
+  std::vector<int64_t> labels;
+  std::vector<uint64_t> page_of;
+  int64_t num_classes = 0;
+  size_t max_image_bytes = 0;
+
+  BatchBuffers buffers;
+  std::vector<std::unique_ptr<codec::JpegDecoder>> decoders;
+  std::vector<std::thread> threads;
+  int next_resolution;
+
+  // Epoch state: written under mu while no worker is active.
+  std::mutex mu;
+  std::condition_variable work_cv, ready_cv;
+  bool stop = false;
+  uint64_t generation = 0;
+  int active = 0;
+  std::atomic<bool> abort{false};
+  bool started = false;
+  int64_t epoch = 0;
+  int resolution = 0;
+  std::vector<uint64_t> order;
+  uint64_t total_items = 0;
+  int64_t num_batches = 0;
+  std::atomic<uint64_t> next_item{0};
+  std::atomic<int64_t> released{0};  // batches < released + num_slots may be written
+  std::vector<std::atomic<int>> done;
+  int64_t consumed = 0;
+  bool holding = false;
+  std::exception_ptr error;
+
+  explicit Impl(LoaderOptions o)
+      : opt(std::move(o)),
+        reader(opt.path),
+        buffers(std::max(1, opt.batches_ahead) + 1, opt.batch_size, opt.pin_memory),
+        next_resolution(opt.resolution),
+        done(static_cast<size_t>(std::max(1, opt.batches_ahead) + 1)) {
+    if (opt.batch_size < 1) fail("{}: batch size {} < 1", opt.path, opt.batch_size);
+    if (opt.resolution < 1) fail("{}: resolution {} < 1", opt.path, opt.resolution);
+    image_field = reader.field_index(opt.image_field);
+    label_field = reader.field_index(opt.label_field);
+    if (reader.fields()[image_field].type != format::FieldType::kRGBImage) {
+      fail("{}: field '{}' is not an RGB image field", opt.path, opt.image_field);
+    }
+    const uint64_t n = reader.num_samples();
+    labels.resize(n);
+    page_of.resize(n);
+    for (uint64_t i = 0; i < n; ++i) {
+      labels[i] = reader.int_value(i, label_field);
+      num_classes = std::max(num_classes, labels[i] + 1);
+      page_of[i] = reader.page_of(i);
+      const format::ImageMeta m = reader.image_meta(i, image_field);
+      max_image_bytes = std::max(max_image_bytes, size_t{m.width} * m.height * 3);
+    }
+    if (opt.order == OrderKind::kSequential) reader.advise_sequential();
+    else reader.advise_random();
+    codec::disable_opencv_threads();
+
+    int n_threads = opt.threads > 0 ? opt.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    for (int t = 0; t < n_threads; ++t) {
+      decoders.push_back(std::make_unique<codec::JpegDecoder>());
+      // A full-size decode fits, so scratch never grows while loading (capped: huge images grow it once).
+      decoders.back()->reserve(std::min<size_t>(max_image_bytes, size_t{64} << 20));
+    }
+    for (int t = 0; t < n_threads; ++t) threads.emplace_back([this, t] { worker(t); });
+  }
+
+  ~Impl() {
+    {
+      std::unique_lock lk(mu);
+      stop = true;
+      abort = true;
+    }
+    work_cv.notify_all();
+    for (auto& t : threads) t.join();
+  }
+
+  OrderOptions order_options(int64_t e) const {
+    return {opt.order, opt.seed, e, opt.rank, opt.world_size, opt.batch_size, opt.drop_last, 4};
+  }
+
+  int64_t batch_size_of(int64_t b) const {
+    return std::min<int64_t>(opt.batch_size, static_cast<int64_t>(total_items) - b * opt.batch_size);
+  }
+
+  // Stops the running epoch: workers finish their current sample and go idle.
+  void halt(std::unique_lock<std::mutex>& lk) {
+    abort = true;
+    work_cv.notify_all();
+    ready_cv.wait(lk, [&] { return active == 0; });
+  }
+
+  void start_epoch(int64_t e) {
+    std::unique_lock lk(mu);
+    halt(lk);
+    epoch = e;
+    resolution = next_resolution;
+    buffers.ensure(resolution);
+    order = rank_order(reader.num_samples(), page_of, order_options(e));
+    total_items = order.size();
+    num_batches = static_cast<int64_t>(batches_per_rank(reader.num_samples(), order_options(e)));
+    next_item = 0;
+    released = 0;
+    for (auto& d : done) d = 0;
+    consumed = 0;
+    holding = false;
+    error = nullptr;
+    started = true;
+    abort = false;
+    ++generation;
+    lk.unlock();
+    work_cv.notify_all();
+  }
+
+  void process(codec::JpegDecoder& decoder, uint64_t item) {
+    const uint64_t sample = order[item];
+    const int64_t batch = static_cast<int64_t>(item / opt.batch_size);
+    const int slot = static_cast<int>(batch % buffers.num_slots());
+    const int r = resolution;
+    uint8_t* dst = buffers.images(slot) + (item % opt.batch_size) * size_t(r) * r * 3;
+    try {
+      const format::ImageMeta m = reader.image_meta(sample, image_field);
+      Rng rng(derive_seed(opt.seed, static_cast<uint64_t>(epoch), sample));
+      codec::Rect crop;
+      bool flip = false;
+      if (opt.pipeline == Pipeline::kTrain) {
+        crop = augment::random_resized_crop(m.width, m.height, rng);
+        flip = augment::random_flip(rng);
+      } else {
+        crop = augment::center_crop(m.width, m.height);
+      }
+      const std::span<const uint8_t> bytes = reader.image_data(sample, image_field);
+      if (m.mode == static_cast<uint8_t>(format::ImageMode::kJpeg)) {
+        decoder.decode_crop_resize(bytes, crop, r, r, flip, dst, size_t(r) * 3);
+      } else {
+        const size_t need = size_t{m.width} * m.height * 3;
+        if (bytes.size() < need) fail("raw image of {} bytes, {}x{} needs {}", bytes.size(), m.width, m.height, need);
+        const codec::ImageView view{bytes.data(), m.width, m.height, size_t{m.width} * 3};
+        codec::crop_resize(view, crop, r, r, flip, dst, size_t(r) * 3);
+      }
+    } catch (const Error& e) {
+      fail("{}: sample {}: {}", opt.path, sample, e.what());
+    }
+    buffers.labels(slot)[item % opt.batch_size] = labels[sample];
+  }
+
+  void worker(int t) {
+    codec::JpegDecoder& decoder = *decoders[t];
+    uint64_t seen = 0;
+    std::unique_lock lk(mu);
+    while (true) {
+      work_cv.wait(lk, [&] { return stop || (generation != seen && !abort); });
+      if (stop) return;
+      seen = generation;
+      ++active;
+      lk.unlock();
+      const int num_slots = buffers.num_slots();
+      while (!abort) {
+        const uint64_t item = next_item.fetch_add(1);
+        if (item >= total_items) break;
+        const int64_t batch = static_cast<int64_t>(item / opt.batch_size);
+        if (batch >= released.load() + num_slots) {
+          std::unique_lock wait_lk(mu);
+          work_cv.wait(wait_lk, [&] { return abort || batch < released.load() + num_slots; });
+          if (abort) break;
+        }
+        try {
+          process(decoder, item);
+        } catch (...) {
+          std::unique_lock err_lk(mu);
+          if (!error) error = std::current_exception();
+          abort = true;
+          ready_cv.notify_all();
+          work_cv.notify_all();
+          break;
+        }
+        const int slot = static_cast<int>(batch % num_slots);
+        if (done[slot].fetch_add(1) + 1 == batch_size_of(batch)) {
+          std::unique_lock ready_lk(mu);
+          ready_cv.notify_all();
+        }
+      }
+      lk.lock();
+      if (--active == 0) ready_cv.notify_all();
+    }
+  }
+
+  std::optional<Batch> next() {
+    std::unique_lock lk(mu);
+    if (!started) fail("{}: next() before start_epoch()", opt.path);
+    if (holding) {
+      // The consumer is done with the previous batch: its slot may be refilled.
+      holding = false;
+      done[(consumed - 1) % buffers.num_slots()] = 0;
+      released = consumed;
+      work_cv.notify_all();
+    }
+    if (error) std::rethrow_exception(error);
+    if (consumed >= num_batches) return std::nullopt;
+    const int slot = static_cast<int>(consumed % buffers.num_slots());
+    const int64_t n = batch_size_of(consumed);
+    ready_cv.wait(lk, [&] { return done[slot].load() == n || error; });
+    if (error) std::rethrow_exception(error);
+    ++consumed;
+    holding = true;
+    return Batch{buffers.image_view(slot, n), buffers.label_view(slot, n)};
+  }
+
+  uint64_t scratch_reallocations() const {
+    uint64_t total = 0;
+    for (const auto& d : decoders) total += d->scratch_reallocations();
+    return total;
+  }
+};
+
+Loader::Loader(LoaderOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Loader::~Loader() = default;
+
+void Loader::start_epoch(int64_t epoch) { impl_->start_epoch(epoch); }
+void Loader::set_resolution(int resolution) {
+  if (resolution < 1) fail("{}: resolution {} < 1", impl_->opt.path, resolution);
+  std::unique_lock lk(impl_->mu);
+  impl_->next_resolution = resolution;
+  impl_->opt.resolution = resolution;
+}
+std::optional<Batch> Loader::next() { return impl_->next(); }
+int64_t Loader::batches_per_epoch() const {
+  return static_cast<int64_t>(batches_per_rank(impl_->reader.num_samples(), impl_->order_options(0)));
+}
+int64_t Loader::num_samples() const { return static_cast<int64_t>(impl_->reader.num_samples()); }
+int64_t Loader::num_classes() const { return impl_->num_classes; }
+const LoaderOptions& Loader::options() const { return impl_->opt; }
+int Loader::num_threads() const { return static_cast<int>(impl_->threads.size()); }
+uint64_t Loader::scratch_reallocations() const { return impl_->scratch_reallocations(); }
+int64_t Loader::buffer_allocations() const { return impl_->buffers.allocations(); }
+bool Loader::pinned() const { return impl_->buffers.pinned(); }
+
+}  // namespace fastimg::loader

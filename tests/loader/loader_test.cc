@@ -1,0 +1,236 @@
+#include "loader/loader.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "augment/center_crop.h"
+#include "codec/crop_resize.h"
+#include "codec/image.h"
+#include "format/reader.h"
+#include "format/writer.h"
+#include "test_support.h"
+#include "util/error.h"
+
+namespace fastimg::loader {
+namespace {
+
+// Writes `count` of the sample JPEGs (cycled) with labels i % 10 to a .beton file.
+void write_sample_file(const std::string& out, size_t count, double jpeg_fraction, int max_res) {
+  std::vector<std::string> files;
+  for (auto& e : std::filesystem::directory_iterator(testing::shared_dir() / "data/imagenet-sample"))
+    files.push_back(e.path().string());
+  std::sort(files.begin(), files.end());
+  format::LabeledImageSource src;
+  src.size = count;
+  src.name = [files](size_t i) { return files[i % files.size()]; };
+  src.load = [files](size_t i) { return codec::load_image_file(files[i % files.size()]); };
+  src.label = [](size_t i) { return static_cast<int64_t>(i % 10); };
+  format::WriterOptions o;
+  o.page_size = 1u << 18;
+  o.workers = 2;
+  o.seed = 1;
+  o.max_resolution = max_res;
+  o.jpeg_fraction = jpeg_fraction;
+  auto report = format::write_images(src, out, o);
+  ASSERT_EQ(report.written, count);
+}
+
+class LoaderTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir();
+    write_sample_file(jpeg_path(), 70, 1.0, 160);
+    write_sample_file(raw_path(), 24, 0.0, 96);
+    write_sample_file(mixed_path(), 48, 0.5, 128);
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  static std::string jpeg_path() { return (*dir_ / "jpeg.beton").string(); }
+  static std::string raw_path() { return (*dir_ / "raw.beton").string(); }
+  static std::string mixed_path() { return (*dir_ / "mixed.beton").string(); }
+
+  static LoaderOptions options(const std::string& path, int threads) {
+    LoaderOptions o;
+    o.path = path;
+    o.batch_size = 16;
+    o.threads = threads;
+    o.resolution = 64;
+    o.seed = 123;
+    o.batches_ahead = 2;
+    return o;
+  }
+  static std::vector<Batch> epoch(Loader& loader, int64_t e) {
+    std::vector<Batch> out;
+    loader.start_epoch(e);
+    while (auto b = loader.next()) out.push_back({b->images.clone(), b->labels.clone()});
+    return out;
+  }
+
+  static inline testing::TempDir* dir_ = nullptr;
+};
+
+TEST_F(LoaderTest, SameSeedSameBatchesForOneTwoAndFourThreads) {
+  for (OrderKind kind : {OrderKind::kRandom, OrderKind::kQuasiRandom}) {
+    auto o = options(mixed_path(), 1);
+    o.order = kind;
+    Loader one(o);
+    o.threads = 2;
+    Loader two(o);
+    o.threads = 4;
+    Loader four(o);
+    auto a = epoch(one, 0), b = epoch(two, 0), c = epoch(four, 0);
+    ASSERT_EQ(a.size(), 3u);
+    ASSERT_EQ(a.size(), b.size());
+    ASSERT_EQ(a.size(), c.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_TRUE(torch::equal(a[i].images, b[i].images)) << "batch " << i;
+      EXPECT_TRUE(torch::equal(a[i].images, c[i].images)) << "batch " << i;
+      EXPECT_TRUE(torch::equal(a[i].labels, c[i].labels));
+    }
+    auto next = epoch(one, 1);
+    EXPECT_FALSE(torch::equal(a[0].images, next[0].images)) << "epoch 1 repeats epoch 0";
+  }
+}
+
+TEST_F(LoaderTest, LabelsMatchTheFileAndShapesAreNhwcUint8) {
+  auto o = options(jpeg_path(), 2);
+  o.order = OrderKind::kSequential;
+  o.drop_last = false;
+  Loader loader(o);
+  format::Reader reader(jpeg_path());
+  EXPECT_EQ(loader.num_samples(), 70);
+  EXPECT_EQ(loader.num_classes(), 10);
+  auto batches = epoch(loader, 0);
+  int64_t i = 0;
+  for (auto& b : batches) {
+    EXPECT_EQ(b.images.scalar_type(), torch::kUInt8);
+    EXPECT_EQ(b.images.sizes(), (std::vector<int64_t>{b.labels.size(0), 64, 64, 3}));
+    EXPECT_EQ(b.labels.scalar_type(), torch::kInt64);
+    for (int64_t k = 0; k < b.labels.size(0); ++k, ++i)
+      EXPECT_EQ(b.labels[k].item<int64_t>(), reader.int_value(i, reader.field_index("label")));
+  }
+  EXPECT_EQ(i, 70);
+}
+
+TEST_F(LoaderTest, DropLastControlsTheShortBatch) {
+  auto o = options(jpeg_path(), 2);
+  Loader dropping(o);
+  EXPECT_EQ(dropping.batches_per_epoch(), 4);
+  auto a = epoch(dropping, 0);
+  ASSERT_EQ(a.size(), 4u);
+  for (auto& b : a) EXPECT_EQ(b.images.size(0), 16);
+  o.drop_last = false;
+  Loader keeping(o);
+  EXPECT_EQ(keeping.batches_per_epoch(), 5);
+  auto k = epoch(keeping, 0);
+  ASSERT_EQ(k.size(), 5u);
+  EXPECT_EQ(k.back().images.size(0), 6);
+  EXPECT_EQ(k.back().labels.size(0), 6);
+}
+
+TEST_F(LoaderTest, ShardedRanksGetEqualBatchCounts) {
+  for (int world : {2, 3}) {
+    int64_t expected = -1;
+    for (int r = 0; r < world; ++r) {
+      auto o = options(jpeg_path(), 2);
+      o.rank = r;
+      o.world_size = world;
+      o.drop_last = false;
+      Loader loader(o);
+      auto b = epoch(loader, 0);
+      if (expected < 0) expected = static_cast<int64_t>(b.size());
+      EXPECT_EQ(static_cast<int64_t>(b.size()), expected);
+      EXPECT_EQ(loader.batches_per_epoch(), expected);
+    }
+  }
+}
+
+TEST_F(LoaderTest, ResolutionChangesBetweenEpochsWithoutGrowingBuffers) {
+  auto o = options(jpeg_path(), 2);
+  o.resolution = 96;
+  Loader loader(o);
+  auto a = epoch(loader, 0);
+  EXPECT_EQ(a[0].images.size(1), 96);
+  EXPECT_EQ(loader.buffer_allocations(), 1);
+  loader.set_resolution(64);
+  auto b = epoch(loader, 1);
+  EXPECT_EQ(b[0].images.sizes(), (std::vector<int64_t>{16, 64, 64, 3}));
+  loader.set_resolution(80);
+  auto c = epoch(loader, 2);
+  EXPECT_EQ(c[0].images.size(2), 80);
+  EXPECT_EQ(loader.buffer_allocations(), 1);
+  loader.set_resolution(128);
+  auto d = epoch(loader, 3);
+  EXPECT_EQ(d[0].images.size(1), 128);
+  EXPECT_EQ(loader.buffer_allocations(), 2);
+}
+
+TEST_F(LoaderTest, ValPipelineOnRawSamplesEqualsCenterCropReference) {
+  auto o = options(raw_path(), 3);
+  o.order = OrderKind::kSequential;
+  o.pipeline = Pipeline::kVal;
+  o.batch_size = 8;
+  Loader loader(o);
+  format::Reader reader(raw_path());
+  const int field = reader.field_index("image");
+  auto batches = epoch(loader, 0);
+  ASSERT_EQ(batches.size(), 3u);
+  std::vector<uint8_t> ref(64 * 64 * 3);
+  for (int64_t i = 0; i < 24; ++i) {
+    auto m = reader.image_meta(i, field);
+    ASSERT_EQ(m.mode, static_cast<uint8_t>(format::ImageMode::kRaw));
+    auto bytes = reader.image_data(i, field);
+    codec::crop_resize({bytes.data(), m.width, m.height, size_t{m.width} * 3}, augment::center_crop(m.width, m.height),
+                       64, 64, false, ref.data(), 64 * 3);
+    auto got = batches[i / 8].images[i % 8].contiguous();
+    ASSERT_EQ(0, std::memcmp(got.data_ptr<uint8_t>(), ref.data(), ref.size())) << "sample " << i;
+  }
+  // Val is deterministic and has no flips: two epochs agree.
+  auto again = epoch(loader, 5);
+  EXPECT_TRUE(torch::equal(batches[0].images, again[0].images));
+}
+
+TEST_F(LoaderTest, SteadyStateHasNoScratchReallocations) {
+  auto o = options(mixed_path(), 2);
+  Loader loader(o);
+  epoch(loader, 0);
+  epoch(loader, 1);
+  EXPECT_EQ(loader.scratch_reallocations(), 0u);
+  EXPECT_EQ(loader.buffer_allocations(), 1);
+}
+
+TEST_F(LoaderTest, BatchIsAViewOfALoaderBuffer) {
+  auto o = options(jpeg_path(), 2);
+  Loader loader(o);
+  loader.start_epoch(0);
+  std::vector<const void*> ptrs;
+  while (auto b = loader.next()) ptrs.push_back(b->images.data_ptr());
+  std::sort(ptrs.begin(), ptrs.end());
+  ptrs.erase(std::unique(ptrs.begin(), ptrs.end()), ptrs.end());
+  EXPECT_LE(ptrs.size(), 3u);  // batches_ahead + 1 slots, reused
+  loader.start_epoch(1);
+  auto b = loader.next();
+  EXPECT_TRUE(std::find(ptrs.begin(), ptrs.end(), b->images.data_ptr()) != ptrs.end());
+}
+
+TEST_F(LoaderTest, RestartingMidEpochAndErrorsAreClean) {
+  auto o = options(jpeg_path(), 3);
+  Loader loader(o);
+  loader.start_epoch(0);
+  loader.next();
+  loader.start_epoch(0);  // abandons the running epoch
+  auto full = epoch(loader, 0);
+  EXPECT_EQ(full.size(), 4u);
+  LoaderOptions bad = options((*dir_ / "missing.beton").string(), 1);
+  EXPECT_THROW(Loader{bad}, Error);
+}
+
+}  // namespace
+}  // namespace fastimg::loader
