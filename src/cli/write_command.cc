@@ -1,6 +1,4 @@
 // fastimg write --from-imagefolder DIR --out FILE: an ImageFolder to a .beton dataset file.
-#include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -37,10 +35,13 @@ const bool registered = fastimg::cli::register_command(
          args->options.shuffle = !args->no_shuffle;
          args->options.progress = true;
          auto report = fastimg::format::write_imagefolder(args->from_imagefolder, args->out, args->options);
-         for (const auto& error : report.errors) fmt::print(stderr, "skipped: {}\n", error);
-         fmt::print("wrote {}: {} images ({} JPEG, {} raw), {} skipped, {:.1f} MiB, {:.1f} s, {:.0f} images/s\n",
-                    args->out, report.written, report.jpeg, report.raw, report.skipped, report.bytes / 1048576.0,
-                    report.seconds, (report.written + report.skipped) / std::max(report.seconds, 1e-9));
+         // printf, not fmt: this file sees LibTorch's bundled fmt headers (the PCH), not the system's.
+         for (const auto& error : report.errors) std::fprintf(stderr, "skipped: %s\n", error.c_str());
+         std::printf("wrote %s: %llu images (%llu JPEG, %llu raw), %llu skipped, %.1f MiB, %.1f s, %.0f images/s\n",
+                     args->out.c_str(), static_cast<unsigned long long>(report.written),
+                     static_cast<unsigned long long>(report.jpeg), static_cast<unsigned long long>(report.raw),
+                     static_cast<unsigned long long>(report.skipped), report.bytes / 1048576.0, report.seconds,
+                     (report.written + report.skipped) / std::max(report.seconds, 1e-9));
        });
      }});
 
