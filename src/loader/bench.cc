@@ -1,0 +1,199 @@
+#include "loader/bench.h"
+
+#include <turbojpeg.h>
+
+#include <fmt/format.h>
+#include <time.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+#include <thread>
+#include <vector>
+
+#include "augment/center_crop.h"
+#include "augment/flip.h"
+#include "augment/random_resized_crop.h"
+#include "codec/jpeg_decoder.h"
+#include "format/reader.h"
+#include "loader/order.h"
+#include "util/error.h"
+#include "util/rng.h"
+
+namespace fastimg::loader {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+// Images per second of wall time and of CPU time.
+struct Rate {
+  double wall = 0, cpu = 0;
+};
+
+// Single-core full decode rate over the file's JPEG samples (at least ~1 s or 2 passes over 200).
+Rate single_core_decode_rate(const format::Reader& reader, int field) {
+  std::vector<uint64_t> jpegs;
+  for (uint64_t i = 0; i < reader.num_samples() && jpegs.size() < 200; ++i)
+    if (reader.image_meta(i, field).mode == static_cast<uint8_t>(format::ImageMode::kJpeg)) jpegs.push_back(i);
+  if (jpegs.empty()) return {};
+  codec::JpegDecoder decoder;
+  for (size_t k = 0; k < std::min<size_t>(jpegs.size(), 10); ++k) decoder.decode_full(reader.image_data(jpegs[k], field));
+  int64_t n = 0;
+  const auto start = Clock::now();
+  const double cpu0 = thread_cpu_seconds();
+  while (n < 2 * static_cast<int64_t>(jpegs.size()) || seconds_since(start) < 1.0) {
+    decoder.decode_full(reader.image_data(jpegs[n % jpegs.size()], field));
+    ++n;
+  }
+  return {n / seconds_since(start), n / (thread_cpu_seconds() - cpu0)};
+}
+
+// What FFCV does per sample: decode the whole JPEG, crop, cv::resize, and flip as a separate pass.
+Rate naive_rate(const format::Reader& reader, int field, const LoaderBenchOptions& o, int threads, int64_t images) {
+  OrderOptions oo{o.order, o.seed, 0, 0, 1, 1, false, 4};
+  std::vector<uint64_t> page_of(reader.num_samples());
+  for (uint64_t i = 0; i < page_of.size(); ++i) page_of[i] = reader.page_of(i);
+  const std::vector<uint64_t> order = global_order(reader.num_samples(), page_of, oo);
+  std::atomic<int64_t> next{0};
+  std::atomic<bool> failed{false};
+  const int r = o.resolution;
+  auto work = [&] {
+    tjhandle tj = tjInitDecompress();
+    std::vector<uint8_t> full, out(size_t(r) * r * 3);
+    while (true) {
+      const int64_t i = next.fetch_add(1);
+      if (i >= images) break;
+      const uint64_t s = order[static_cast<size_t>(i) % order.size()];
+      const format::ImageMeta m = reader.image_meta(s, field);
+      auto bytes = reader.image_data(s, field);
+      Rng rng(derive_seed(o.seed, 0, s));
+      codec::Rect c;
+      bool flip = false;
+      if (o.pipeline == Pipeline::kTrain) {
+        c = augment::random_resized_crop(m.width, m.height, rng);
+        flip = augment::random_flip(rng);
+      } else {
+        c = augment::center_crop(m.width, m.height);
+      }
+      const uint8_t* pixels = bytes.data();
+      if (m.mode == static_cast<uint8_t>(format::ImageMode::kJpeg)) {
+        full.resize(size_t{m.width} * m.height * 3);
+        if (tjDecompress2(tj, bytes.data(), bytes.size(), full.data(), m.width, 0, m.height, TJPF_RGB, 0) != 0) {
+          failed = true;
+          continue;
+        }
+        pixels = full.data();
+      }
+      cv::Mat src(m.height, m.width, CV_8UC3, const_cast<uint8_t*>(pixels));
+      cv::Mat dst(r, r, CV_8UC3, out.data());
+      cv::resize(src(cv::Rect(c.x, c.y, c.width, c.height)), dst, dst.size(), 0, 0, cv::INTER_AREA);
+      if (flip) cv::flip(dst, dst, 1);
+    }
+    tjDestroy(tj);
+  };
+  const auto start = Clock::now();
+  const double cpu0 = process_cpu_seconds();
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) pool.emplace_back(work);
+  for (auto& t : pool) t.join();
+  if (failed) fail("{}: the baseline's TurboJPEG decode failed", o.path);
+  return {images / seconds_since(start), images / (process_cpu_seconds() - cpu0)};
+}
+
+}  // namespace
+
+const char* order_name(OrderKind kind) {
+  switch (kind) {
+    case OrderKind::kSequential: return "sequential";
+    case OrderKind::kRandom: return "random";
+    case OrderKind::kQuasiRandom: return "quasi";
+  }
+  return "?";
+}
+const char* pipeline_name(Pipeline p) { return p == Pipeline::kTrain ? "train" : "val"; }
+
+LoaderBenchResult run_loader_bench(const LoaderBenchOptions& o) {
+  LoaderBenchResult result;
+  LoaderOptions lo;
+  lo.path = o.path;
+  lo.batch_size = o.batch_size;
+  lo.threads = o.threads;
+  lo.order = o.order;
+  lo.pipeline = o.pipeline;
+  lo.resolution = o.resolution;
+  lo.seed = o.seed;
+  lo.drop_last = false;
+  Loader loader(lo);
+  result.threads = loader.num_threads();
+
+  format::Reader reader(o.path);
+  const int field = reader.field_index(lo.image_field);
+  uint64_t jpegs = 0;
+  for (uint64_t i = 0; i < reader.num_samples(); ++i)
+    jpegs += reader.image_meta(i, field).mode == static_cast<uint8_t>(format::ImageMode::kJpeg);
+  result.jpeg_fraction = reader.num_samples() ? double(jpegs) / reader.num_samples() : 0;
+
+  // Batches across epoch boundaries count too: a small file is simply read again.
+  int64_t epoch = 0;
+  loader.start_epoch(epoch);
+  auto next_batch = [&]() -> int64_t {
+    auto b = loader.next();
+    if (!b) {
+      loader.start_epoch(++epoch);
+      b = loader.next();
+      if (!b) fail("{}: no batch in an epoch", o.path);
+    }
+    return b->images.size(0);
+  };
+  for (int i = 0; i < o.warmup_batches; ++i) next_batch();
+  const auto start = Clock::now();
+  const double cpu0 = process_cpu_seconds();
+  for (int i = 0; i < o.batches; ++i) result.images += next_batch();
+  result.seconds = seconds_since(start);
+  result.images_per_s = result.images / result.seconds;
+  // Workers keep filling the batches ahead while we stop the clock; that CPU time was spent on
+  // images not counted, so the CPU figure is a slight underestimate.
+  result.images_per_cpu_s = result.images / (process_cpu_seconds() - cpu0);
+
+  const Rate decode = single_core_decode_rate(reader, field);
+  result.single_core_decode_images_per_s = decode.wall;
+  result.single_core_decode_images_per_cpu_s = decode.cpu;
+  result.decode_limit_images_per_s = decode.wall * result.threads;
+  if (o.baseline) {
+    const Rate naive = naive_rate(reader, field, o, result.threads, result.images);
+    result.naive_images_per_s = naive.wall;
+    result.naive_images_per_cpu_s = naive.cpu;
+  }
+  return result;
+}
+
+std::string bench_table(const LoaderBenchOptions& o, const LoaderBenchResult& r) {
+  auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
+  std::string t = fmt::format("{:<46} {:>10} {:>10} {:>7}\n", "what", "baseline", "ours", "ratio");
+  auto row = [&](const char* what, double base, double ours) {
+    t += fmt::format("{:<46} {:>10.0f} {:>10.0f} {:>7.2f}\n", what, base, ours, ratio(ours, base));
+  };
+  row("images/s vs decode limit (1-core full x thr)", r.decode_limit_images_per_s, r.images_per_s);
+  if (r.naive_images_per_s > 0) row("images/s vs naive (full decode+resize+flip)", r.naive_images_per_s, r.images_per_s);
+  row("images/CPU-s vs 1-core full decode", r.single_core_decode_images_per_cpu_s, r.images_per_cpu_s);
+  if (r.naive_images_per_cpu_s > 0) row("images/CPU-s vs naive", r.naive_images_per_cpu_s, r.images_per_cpu_s);
+  t += fmt::format("{}: {} threads, {} px, {} order, {} pipeline, batch {}, {} images in {:.2f} s, JPEG fraction {:.2f}\n",
+                   o.path, r.threads, o.resolution, order_name(o.order), pipeline_name(o.pipeline), o.batch_size,
+                   r.images, r.seconds, r.jpeg_fraction);
+  return t;
+}
+
+}  // namespace fastimg::loader
