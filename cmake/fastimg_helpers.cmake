@@ -1,7 +1,7 @@
 # fastimg_library(name SOURCES ... DEPS ... [TORCH]): one library per src/ folder.
 # TORCH libraries share one precompiled <torch/torch.h> (building it costs ~30 s on 2 cores, once).
-# -Wno-restrict: GCC 12 false positives inside std::string (GCC bug 105329).
-set(FASTIMG_WARNINGS -Wall -Wextra -Werror -Wno-unused-parameter -Wno-restrict)
+# -Wno-restrict, -Wno-stringop-overflow: GCC 12 false positives inside std::string (GCC bugs 105329, 106199).
+set(FASTIMG_WARNINGS -Wall -Wextra -Werror -Wno-unused-parameter -Wno-restrict -Wno-stringop-overflow)
 
 add_library(fastimg_torch_pch STATIC ${CMAKE_SOURCE_DIR}/cmake/torch_pch.cc)
 target_link_libraries(fastimg_torch_pch PUBLIC fastimg_torch)
