@@ -1,0 +1,204 @@
+// One rank of the multi-process tests, started by launch_local or torchrun. Modes:
+//   collectives        all_reduce / broadcast / barrier / metric helpers / buffer averaging
+//   train STEPS BYTES  data-parallel SGD with GradientReducer (bucket cap BYTES) against, on rank 0,
+//                      one process training on the combined batch; prints the largest differences
+//   die                rank 1 exits after the first all-reduce; rank 0 must fail with an error
+// Exit code 0 = checks passed. Failures print one line "error: ..." (fastimg::Error) or "FAIL ...".
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "dist/env.h"
+#include "dist/gradient_reducer.h"
+#include "dist/process_group.h"
+#include "util/error.h"
+
+namespace dist = fastimg::dist;
+
+namespace {
+
+int failures = 0;
+
+void check(bool ok, const std::string& what) {
+  if (!ok) {
+    std::printf("FAIL %s\n", what.c_str());
+    ++failures;
+  }
+}
+
+dist::ProcessGroupOptions short_timeouts() {
+  dist::ProcessGroupOptions o;
+  o.connect_timeout = std::chrono::seconds(30);
+  o.timeout = std::chrono::seconds(20);
+  return o;
+}
+
+void collectives(dist::ProcessGroup& pg) {
+  const int r = pg.rank(), n = pg.world_size();
+  const double expected_sum = n * (n - 1) / 2.0;  // sum of ranks
+
+  auto t = torch::full({5}, static_cast<float>(r));
+  pg.all_reduce_(t, dist::ReduceOp::kSum);
+  check(torch::allclose(t, torch::full({5}, static_cast<float>(expected_sum))), "all_reduce sum");
+
+  std::vector<torch::Tensor> two = {torch::full({3}, static_cast<double>(r), torch::kFloat64), torch::full({2, 2}, 1.0f)};
+  pg.all_reduce_(two, dist::ReduceOp::kAvg);
+  check(torch::allclose(two[0], torch::full({3}, expected_sum / n, torch::kFloat64)), "all_reduce avg (list)");
+  check(torch::allclose(two[1], torch::ones({2, 2})), "all_reduce avg of ones");
+
+  auto b = torch::arange(4, torch::kFloat32) + 10 * r;
+  pg.broadcast_(b, /*root=*/n - 1);
+  check(torch::equal(b, torch::arange(4, torch::kFloat32) + 10 * (n - 1)), "broadcast from the last rank");
+
+  pg.barrier();
+  check(pg.all_reduce_sum(r + 0.5) == expected_sum + 0.5 * n, "all_reduce_sum(double)");
+  auto gathered = pg.all_gather(r * 2.0);
+  bool gathered_ok = static_cast<int>(gathered.size()) == n;
+  for (int i = 0; gathered_ok && i < n; ++i) gathered_ok = gathered[i] == 2.0 * i;
+  check(gathered_ok, "all_gather in rank order");
+
+  // BN statistics differ per rank; average_buffers makes them the mean, counts stay untouched.
+  torch::nn::BatchNorm1d bn(4);
+  bn->running_mean.fill_(static_cast<float>(r));
+  bn->num_batches_tracked.fill_(7);
+  dist::average_buffers(*bn, pg);
+  check(torch::allclose(bn->running_mean, torch::full({4}, static_cast<float>(expected_sum / n))),
+        "average_buffers averages running_mean");
+  check(bn->num_batches_tracked.item<int64_t>() == 7, "average_buffers leaves num_batches_tracked");
+
+  // Rank 0's parameters and buffers win.
+  torch::nn::Linear lin(3, 2);
+  torch::nn::BatchNorm1d bn2(2);
+  {
+    torch::NoGradGuard g;
+    lin->weight.fill_(static_cast<float>(r + 1));
+    bn2->running_var.fill_(static_cast<float>(r + 3));
+  }
+  dist::broadcast_parameters(*lin, pg);
+  dist::broadcast_parameters(*bn2, pg);
+  check(torch::equal(lin->weight, torch::ones({2, 3})), "broadcast_parameters: weights from rank 0");
+  check(torch::equal(bn2->running_var, torch::full({2}, 3.0f)), "broadcast_parameters: buffers from rank 0");
+}
+
+torch::nn::Sequential make_mlp() {
+  return torch::nn::Sequential(torch::nn::Linear(10, 32), torch::nn::Tanh(), torch::nn::Linear(32, 32),
+                               torch::nn::Tanh(), torch::nn::Linear(32, 3));
+}
+
+double max_abs_diff(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
+  double worst = 0;
+  for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, (a[i] - b[i]).abs().max().item<double>());
+  return worst;
+}
+
+void train(dist::ProcessGroup& pg, int steps, int64_t bucket_bytes) {
+  const int r = pg.rank(), n = pg.world_size();
+  const int64_t per_rank = 8, batch = per_rank * n;
+  torch::manual_seed(0);
+  auto model = make_mlp();
+  torch::manual_seed(0);
+  auto reference = make_mlp();  // same init: the single process on the combined batch
+  if (r != 0) {
+    // A different start on other ranks: broadcast_parameters must repair it.
+    torch::NoGradGuard g;
+    for (auto& p : model->parameters()) p.add_(1.0);
+  }
+  dist::broadcast_parameters(*model, pg);
+
+  dist::GradientReducerOptions ropts;
+  ropts.bucket_bytes = bucket_bytes;
+  ropts.first_bucket_bytes = std::min<int64_t>(bucket_bytes, 1 << 20);
+  dist::GradientReducer reducer(*model, pg, ropts);
+  if (r == 0) std::printf("buckets=%zu params=%zu\n", reducer.num_buckets(), reducer.num_parameters());
+
+  auto sgd = torch::optim::SGDOptions(0.1).momentum(0.9).weight_decay(1e-4);
+  torch::optim::SGD opt(model->parameters(), sgd);
+  torch::optim::SGD ref_opt(reference->parameters(), sgd);
+  for (int step = 0; step < steps; ++step) {
+    torch::manual_seed(1000 + step);  // every rank draws the same combined batch
+    auto x = torch::randn({batch, 10});
+    auto y = torch::randint(0, 3, {batch});
+    auto mine = torch::indexing::Slice(r * per_rank, (r + 1) * per_rank);
+
+    opt.zero_grad();
+    auto loss = torch::nn::functional::cross_entropy(model->forward(x.index({mine})), y.index({mine}));
+    reducer.prepare_for_backward(loss);
+    loss.backward();
+    opt.step();
+
+    if (r == 0) {
+      ref_opt.zero_grad();
+      torch::nn::functional::cross_entropy(reference->forward(x), y).backward();
+      ref_opt.step();
+    }
+  }
+  // Every rank must hold the same weights: compare with rank 0's.
+  std::vector<torch::Tensor> mine, from_zero;
+  for (auto& p : model->parameters()) {
+    mine.push_back(p.detach().clone());
+    from_zero.push_back(p.detach().clone());
+  }
+  for (auto& t : from_zero) pg.broadcast_(t, 0);
+  const double across = max_abs_diff(mine, from_zero);
+  check(across == 0.0, fmt::format("rank {} weights differ from rank 0's by {}", r, across));
+  if (r == 0) {
+    std::vector<torch::Tensor> ref;
+    for (auto& p : reference->parameters()) ref.push_back(p.detach());
+    const double vs_single = max_abs_diff(mine, ref);
+    double moved = 0;
+    torch::manual_seed(0);
+    auto init = make_mlp();
+    std::vector<torch::Tensor> init_params;
+    for (auto& p : init->parameters()) init_params.push_back(p.detach());
+    moved = max_abs_diff(mine, init_params);
+    std::printf("max_diff_vs_single_process=%.3g max_diff_across_ranks=%.3g weights_moved=%.3g\n", vs_single, across,
+                moved);
+    check(vs_single <= 1e-6, fmt::format("weights differ from the single process by {}", vs_single));
+    check(moved > 1e-3, "training did not change the weights");
+  }
+}
+
+void die(dist::ProcessGroup& pg) {
+  auto t = torch::ones({1000});
+  pg.all_reduce_(t);
+  if (pg.rank() == 1) {
+    std::fflush(stdout);
+    std::_Exit(3);  // a crash: no shutdown, sockets closed by the kernel
+  }
+  for (int i = 0; i < 1000; ++i) pg.all_reduce_(t);
+  std::printf("FAIL all-reduces kept succeeding after rank 1 died\n");
+  ++failures;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  const std::string mode = argc > 1 ? argv[1] : "";
+  try {
+    torch::set_num_threads(1);
+    auto env = dist::detect_env();
+    dist::ProcessGroup pg(env, short_timeouts());
+    if (mode == "collectives") {
+      collectives(pg);
+    } else if (mode == "train") {
+      train(pg, argc > 2 ? std::atoi(argv[2]) : 10, argc > 3 ? std::atoll(argv[3]) : (25 << 20));
+    } else if (mode == "die") {
+      die(pg);
+    } else {
+      std::printf("error: unknown mode '%s'\n", mode.c_str());
+      return 2;
+    }
+    if (failures == 0) pg.shutdown();
+  } catch (const std::exception& e) {
+    std::string message = e.what();
+    std::printf("error: %s\n", message.substr(0, message.find('\n')).c_str());
+    return 1;
+  }
+  std::printf("%s rank %s done, %d failures\n", mode.c_str(), std::getenv("RANK") ? std::getenv("RANK") : "0",
+              failures);
+  return failures == 0 ? 0 : 1;
+}
