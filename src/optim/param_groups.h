@@ -15,7 +15,7 @@ enum class NoDecayRule {
 };
 NoDecayRule parse_no_decay_rule(const std::string& name);  // "module_type" | "name"
 
-// True if the rule exempts this parameter from weight decay, by full name ("layer1.0.bn1.weight").
+// Full names ("layer1.0.bn1.weight") of the parameters the rule exempts from weight decay.
 std::vector<std::string> no_decay_parameter_names(torch::nn::Module& model, NoDecayRule rule);
 
 // decay_bn_and_bias: one group with weight_decay over model.parameters(). Otherwise two groups,
