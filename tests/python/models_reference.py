@@ -7,7 +7,8 @@ running statistics, ViT class token and zero head) so that every weight matters,
   io.pt       input, logits_eval, logits_train, loss_weight, grad_input, grad.<param> for the first
               and last parameter, after.<buffer> for every BN running statistic after the train step.
 Train mode uses batch statistics for BN and sets every Dropout's p to 0 so outputs are comparable.
-The loss is sum(logits_train * loss_weight).
+The loss is sum(logits_train * loss_weight). With --channels-last, io_channels_last.pt holds the
+same run with model and input in channels-last (same weights and input).
 """
 import argparse
 import os
@@ -67,6 +68,7 @@ def main():
     p.add_argument("--num-classes", type=int, default=1000)
     p.add_argument("--blurpool", action="store_true")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--channels-last", action="store_true", help="also write io_channels_last.pt")
     a = p.parse_args()
 
     torch.manual_seed(a.seed)
@@ -77,9 +79,19 @@ def main():
     state = {fastimg_key(k): v.detach().clone().contiguous() for k, v in model.state_dict().items()}
     torch.save(state, os.path.join(a.out, "weights.pt"))
 
-    io = {}
+    original = {k: v.clone() for k, v in model.state_dict().items()}
     x = torch.randn(a.batch, 3, a.resolution, a.resolution)
-    io["input"] = x
+    torch.save(run(model, x, torch.contiguous_format), os.path.join(a.out, "io.pt"))
+    if a.channels_last:
+        # Channels-last runs other conv kernels; give our channels-last run the same ones to meet.
+        model.load_state_dict(original)
+        model.to(memory_format=torch.channels_last)
+        io = run(model, x.contiguous(memory_format=torch.channels_last), torch.channels_last)
+        torch.save(io, os.path.join(a.out, "io_channels_last.pt"))
+
+
+def run(model, x, memory_format):
+    io = {"input": x.contiguous()}
     model.eval()
     with torch.no_grad():
         io["logits_eval"] = model(x)
@@ -90,19 +102,19 @@ def main():
     model.train()
     xg = x.clone().requires_grad_(True)
     logits = model(xg)
-    w = torch.randn(logits.shape)
+    w = torch.randn(logits.shape, generator=torch.Generator().manual_seed(2))
     (logits * w).sum().backward()
     io["logits_train"] = logits.detach()
     io["loss_weight"] = w
-    io["grad_input"] = xg.grad
+    io["grad_input"] = xg.grad.contiguous()
     params = list(model.named_parameters())
     for name, param in (params[0], params[-1]):
-        io["grad." + fastimg_key(name)] = param.grad
+        io["grad." + fastimg_key(name)] = param.grad.contiguous()
     for name, buf in model.named_buffers():
         if name.endswith("running_mean") or name.endswith("running_var"):
             io["after." + name] = buf.clone()
-    torch.save(io, os.path.join(a.out, "io.pt"))
-
+    model.zero_grad(set_to_none=True)
+    return io
 
 if __name__ == "__main__":
     main()
