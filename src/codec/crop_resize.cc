@@ -25,6 +25,21 @@ void crop_resize(const ImageView& src, Rect crop, int out_w, int out_h, bool fli
   if (flip) cv::flip(out, out, 1);
 }
 
+void resample_window(const ImageView& src, double x, double y, double w, double h, int out_w, int out_h, bool flip,
+                     uint8_t* dst, size_t dst_stride) {
+  const cv::Mat in(src.height, src.width, CV_8UC3, const_cast<uint8_t*>(src.data), src.stride);
+  cv::Mat out(out_h, out_w, CV_8UC3, dst, dst_stride);
+  const double fx = w / out_w, fy = h / out_h;
+  // Output pixel centre (i + 0.5) maps to source position x + (i + 0.5) * fx, i.e. source pixel
+  // coordinate that minus 0.5.
+  double m[6] = {fx, 0, x + 0.5 * fx - 0.5, 0, fy, y + 0.5 * fy - 0.5};
+  const cv::Mat map(2, 3, CV_64F, m);
+  cv::warpAffine(in, out, map, out.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_REPLICATE);
+  // A negative x scale in the map would fold the flip in, but warpAffine's fixed-point positions
+  // then round differently from the unflipped image; the in-place swap is exact and cheap.
+  if (flip) cv::flip(out, out, 1);
+}
+
 void disable_opencv_threads() { cv::setNumThreads(1); }
 
 }  // namespace fastimg::codec

@@ -11,6 +11,12 @@ namespace fastimg::codec {
 
 void crop_resize(const ImageView& src, Rect crop, int out_w, int out_h, bool flip, uint8_t* dst, size_t dst_stride);
 
+// Bilinear resample of the fractional window [x, x + w) x [y, y + h) of src (pixel edges, not
+// centres) to out_w x out_h, then mirrored horizontally if flip; edges replicate. Meant for shrinks
+// below 2x (after DCT scaling), where bilinear needs no low-pass.
+void resample_window(const ImageView& src, double x, double y, double w, double h, int out_w, int out_h, bool flip,
+                     uint8_t* dst, size_t dst_stride);
+
 // Resize worker threads call from many threads at once: OpenCV's own thread pool would only
 // oversubscribe the cores, so the loader turns it off (process-wide).
 void disable_opencv_threads();

@@ -66,5 +66,26 @@ TEST(CropResize, CropOutsideImageThrows) {
   EXPECT_THROW(crop_resize(img.view(), {0, 0, 0, 10}, 10, 10, false, out.data(), 30), Error);
 }
 
+TEST(ResampleWindow, IdentityAndFractionalShiftOfARamp) {
+  Image img = random_image(40, 30, 4);
+  std::vector<uint8_t> out(20 * 10 * 3);
+  resample_window(img.view(), 5, 7, 20, 10, 20, 10, false, out.data(), 60);  // whole pixels, scale 1: a copy
+  for (int y = 0; y < 10; ++y)
+    ASSERT_EQ(0, std::memcmp(out.data() + y * 60, img.pixels.data() + ((y + 7) * 40 + 5) * 3, 60));
+  // A horizontal ramp v = 4x: the window [2.5, 2.5 + 30) at 2x shrink samples centres 3.5, 5.5, ...
+  Image ramp;
+  ramp.resize(64, 4);
+  for (int y = 0; y < 4; ++y)
+    for (int x = 0; x < 64; ++x)
+      for (int k = 0; k < 3; ++k) ramp.pixels[(y * 64 + x) * 3 + k] = static_cast<uint8_t>(4 * x);
+  std::vector<uint8_t> r(15 * 2 * 3), flipped(15 * 2 * 3);
+  resample_window(ramp.view(), 2.5, 0, 30, 4, 15, 2, false, r.data(), 45);
+  resample_window(ramp.view(), 2.5, 0, 30, 4, 15, 2, true, flipped.data(), 45);
+  for (int i = 0; i < 15; ++i) {
+    EXPECT_NEAR(r[i * 3], 4 * (2.5 + 2 * i + 1 - 0.5), 1.0) << i;
+    EXPECT_EQ(flipped[i * 3], r[(14 - i) * 3]);
+  }
+}
+
 }  // namespace
 }  // namespace fastimg::codec
