@@ -1,7 +1,9 @@
 // One rank of the multi-process tests, started by launch_local or torchrun. Modes:
 //   collectives        all_reduce / broadcast / barrier / metric helpers / buffer averaging
-//   train STEPS BYTES  data-parallel SGD with GradientReducer (bucket cap BYTES) against, on rank 0,
-//                      one process training on the combined batch; prints the largest differences
+//   train STEPS BYTES [twice]
+//                      data-parallel SGD with GradientReducer (bucket cap BYTES) against, on rank 0,
+//                      one process training on the combined batch; prints the largest differences.
+//                      `twice`: two synchronised backward passes per step (as SAM does).
 //   die                rank 1 exits after the first all-reduce; rank 0 must fail with an error
 // Exit code 0 = checks passed. Failures print one line "error: ..." (fastimg::Error) or "FAIL ...".
 #include <fmt/format.h>
@@ -94,7 +96,7 @@ double max_abs_diff(const std::vector<torch::Tensor>& a, const std::vector<torch
   return worst;
 }
 
-void train(dist::ProcessGroup& pg, int steps, int64_t bucket_bytes) {
+void train(dist::ProcessGroup& pg, int steps, int64_t bucket_bytes, bool twice) {
   const int r = pg.rank(), n = pg.world_size();
   const int64_t per_rank = 8, batch = per_rank * n;
   torch::manual_seed(0);
@@ -123,17 +125,21 @@ void train(dist::ProcessGroup& pg, int steps, int64_t bucket_bytes) {
     auto y = torch::randint(0, 3, {batch});
     auto mine = torch::indexing::Slice(r * per_rank, (r + 1) * per_rank);
 
-    opt.zero_grad();
-    auto loss = torch::nn::functional::cross_entropy(model->forward(x.index({mine})), y.index({mine}));
-    reducer.prepare_for_backward(loss);
-    loss.backward();
-    opt.step();
-
-    if (r == 0) {
-      ref_opt.zero_grad();
-      torch::nn::functional::cross_entropy(reference->forward(x), y).backward();
-      ref_opt.step();
+    // With `twice`, the step uses the second pass's gradients (at scaled inputs): what matters is
+    // that both passes reduce and the Reducer is ready again for the next one.
+    for (int pass = 0; pass < (twice ? 2 : 1); ++pass) {
+      const double scale = pass == 0 ? 1.0 : 0.5;
+      opt.zero_grad();
+      auto loss = torch::nn::functional::cross_entropy(model->forward(x.index({mine}) * scale), y.index({mine}));
+      reducer.prepare_for_backward(loss);
+      loss.backward();
+      if (r == 0) {
+        ref_opt.zero_grad();
+        torch::nn::functional::cross_entropy(reference->forward(x * scale), y).backward();
+      }
     }
+    opt.step();
+    if (r == 0) ref_opt.step();
   }
   // Every rank must hold the same weights: compare with rank 0's.
   std::vector<torch::Tensor> mine, from_zero;
@@ -159,6 +165,15 @@ void train(dist::ProcessGroup& pg, int steps, int64_t bucket_bytes) {
     check(vs_single <= 1e-6, fmt::format("weights differ from the single process by {}", vs_single));
     check(moved > 1e-3, "training did not change the weights");
   }
+
+  // A backward without prepare_for_backward keeps this rank's own gradients (no_sync).
+  opt.zero_grad();
+  auto x = torch::randn({per_rank, 10}) * (r + 1);
+  torch::nn::functional::cross_entropy(model->forward(x), torch::zeros({per_rank}, torch::kLong)).backward();
+  auto grad = model->parameters()[0].grad().clone();
+  auto grad_zero = grad.clone();
+  pg.broadcast_(grad_zero, 0);
+  if (r != 0) check(!torch::equal(grad, grad_zero), "a backward without prepare_for_backward was synchronised");
 }
 
 void die(dist::ProcessGroup& pg) {
@@ -185,7 +200,8 @@ int main(int argc, char** argv) {
     if (mode == "collectives") {
       collectives(pg);
     } else if (mode == "train") {
-      train(pg, argc > 2 ? std::atoi(argv[2]) : 10, argc > 3 ? std::atoll(argv[3]) : (25 << 20));
+      train(pg, argc > 2 ? std::atoi(argv[2]) : 10, argc > 3 ? std::atoll(argv[3]) : (25 << 20),
+            argc > 4 && std::string(argv[4]) == "twice");
     } else if (mode == "die") {
       die(pg);
     } else {

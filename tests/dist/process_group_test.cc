@@ -68,6 +68,13 @@ TEST(ProcessGroup, TwoRanksTrainExactlyLikeOneProcessOnTheCombinedBatch) {
   }
 }
 
+TEST(ProcessGroup, TwoSynchronisedBackwardPassesPerStepStayExact) {
+  // SAM's two passes: each backward is reduced, and the Reducer re-arms for the next one.
+  auto run = run_worker({"train", "5", "256", "twice"});
+  expect_all_passed(run);
+  std::printf("%s", run.logs[0].c_str());
+}
+
 TEST(ProcessGroup, ADeadRankIsAnErrorOnTheOthersNotAHang) {
   auto run = run_worker({"die"});
   EXPECT_EQ(run.exits[1].exit_code, 3) << run.logs[1];
