@@ -34,8 +34,25 @@ std::shared_ptr<::gloo::transport::Device> gloo_device(const DistEnv& env) {
 
 struct ProcessGroup::Impl {
   c10::intrusive_ptr<::c10d::Store> store;
+  c10::intrusive_ptr<::c10d::Store> prefixed;  // our keys, e.g. the first failure
   c10::intrusive_ptr<::c10d::ProcessGroup> group;
 };
+
+namespace {
+const std::string kFailureKey = "failure";
+
+// The failure another rank published, or "" (the store may be gone with rank 0: then nothing).
+std::string peer_failure(const c10::intrusive_ptr<::c10d::Store>& store) {
+  try {
+    if (store && store->check({kFailureKey})) {
+      auto bytes = store->get(kFailureKey);
+      return std::string(bytes.begin(), bytes.end());
+    }
+  } catch (...) {
+  }
+  return "";
+}
+}  // namespace
 
 ProcessGroup::ProcessGroup(const DistEnv& env, ProcessGroupOptions options)
     : env_(env), options_(options), impl_(std::make_unique<Impl>()) {
@@ -59,6 +76,7 @@ ProcessGroup::ProcessGroup(const DistEnv& env, ProcessGroupOptions options)
   try {
     // A prefix keeps our keys apart should anything else share the store.
     auto store = c10::make_intrusive<::c10d::PrefixStore>("fastimg/", impl_->store);
+    impl_->prefixed = store;
     impl_->group = c10::make_intrusive<::c10d::ProcessGroup>(store, env.rank, env.world_size);
     if (options.backend == Backend::kGloo) {
       auto gloo_options = ::c10d::ProcessGroupGloo::Options::create(options.timeout);
@@ -106,23 +124,38 @@ const c10::intrusive_ptr<::c10d::ProcessGroup>& ProcessGroup::c10d_group() const
 }
 
 namespace {
-// Collectives fail with c10::Error (peer gone, timeout); the user gets one line naming the rank.
+// Collectives fail with c10::Error (peer gone, timeout); the user gets one line naming the rank and,
+// when the rank that failed first published why, its message.
 template <typename Fn>
-void run_collective(const char* what, int rank, int world_size, Fn&& fn) {
+void run_collective(const char* what, int rank, int world_size, const c10::intrusive_ptr<::c10d::Store>& store,
+                    Fn&& fn) {
   try {
     fn();
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
+    const std::string cause = peer_failure(store);
+    if (!cause.empty()) fail("rank {} of {}: {} failed because {}", rank, world_size, what, cause);
     fail("rank {} of {}: {} failed (another rank probably exited or timed out): {}", rank, world_size, what,
          first_line(e.what()));
   }
 }
 }  // namespace
 
+void ProcessGroup::publish_failure(const std::string& message) noexcept {
+  if (!impl_->prefixed || world_size() == 1) return;
+  try {
+    const std::string text = fmt::format("rank {} failed: {}", rank(), first_line(message));
+    // add() makes the first publisher win: later failures are usually consequences of the first.
+    if (impl_->prefixed->add("failure_count", 1) == 1)
+      impl_->prefixed->set(kFailureKey, std::vector<uint8_t>(text.begin(), text.end()));
+  } catch (...) {  // the store may already be gone; the local error still reaches the user
+  }
+}
+
 void ProcessGroup::all_reduce_(std::vector<torch::Tensor>& tensors, ReduceOp op) {
   if (tensors.empty()) return;
-  run_collective("all_reduce", rank(), world_size(), [&] {
+  run_collective("all_reduce", rank(), world_size(), impl_->prefixed, [&] {
     ::c10d::AllreduceOptions opts;
     opts.reduceOp = ::c10d::ReduceOp::SUM;  // kAvg divides below: Gloo has no AVG
     // One call per tensor: c10d's multi-tensor form means "one tensor per local device".
@@ -144,7 +177,7 @@ void ProcessGroup::all_reduce_(torch::Tensor& tensor, ReduceOp op) {
 
 void ProcessGroup::broadcast_(torch::Tensor& tensor, int root) {
   if (root < 0 || root >= world_size()) fail("broadcast root {} is not a rank of a world of {}", root, world_size());
-  run_collective("broadcast", rank(), world_size(), [&] {
+  run_collective("broadcast", rank(), world_size(), impl_->prefixed, [&] {
     std::vector<at::Tensor> one{tensor};
     ::c10d::BroadcastOptions opts;
     opts.rootRank = root;
@@ -153,7 +186,7 @@ void ProcessGroup::broadcast_(torch::Tensor& tensor, int root) {
 }
 
 void ProcessGroup::barrier() {
-  run_collective("barrier", rank(), world_size(), [&] {
+  run_collective("barrier", rank(), world_size(), impl_->prefixed, [&] {
     ::c10d::BarrierOptions opts;
     if (options_.backend == Backend::kNccl) opts.device_ids = {env_.local_rank};
     c10d_group()->barrier(opts)->wait();
@@ -171,7 +204,7 @@ std::vector<double> ProcessGroup::all_gather(double value) {
   std::vector<std::vector<at::Tensor>> outputs(1);
   for (int r = 0; r < world_size(); ++r) outputs[0].push_back(torch::empty({1}, opts));
   std::vector<at::Tensor> input{torch::tensor({value}, opts)};
-  run_collective("all_gather", rank(), world_size(), [&] { c10d_group()->allgather(outputs, input)->wait(); });
+  run_collective("all_gather", rank(), world_size(), impl_->prefixed, [&] { c10d_group()->allgather(outputs, input)->wait(); });
   std::vector<double> values;
   for (auto& t : outputs[0]) values.push_back(t.item<double>());
   return values;
@@ -182,6 +215,7 @@ void ProcessGroup::shutdown() {
   barrier();  // nobody tears the store down while a peer still talks to it
   impl_->group->shutdown();
   impl_->group.reset();
+  impl_->prefixed.reset();
   impl_->store.reset();
 }
 

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "dist/env.h"
@@ -56,6 +57,10 @@ class ProcessGroup {
   // Metrics: one number per rank, reduced or gathered in rank order.
   double all_reduce_sum(double value);
   std::vector<double> all_gather(double value);
+
+  // Records why this rank is about to fail (call before rethrowing), so the errors the other ranks
+  // get when their next collective breaks name the rank that failed first and its message.
+  void publish_failure(const std::string& message) noexcept;
 
   // Waits for every rank (barrier), then releases the group and the store. Idempotent; the
   // destructor releases without the barrier (it may run while unwinding from a peer's failure).

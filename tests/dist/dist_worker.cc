@@ -5,12 +5,15 @@
 //                      one process training on the combined batch; prints the largest differences.
 //                      `twice`: two synchronised backward passes per step (as SAM does).
 //   die                rank 1 exits after the first all-reduce; rank 0 must fail with an error
+//   raise              rank 1 throws after the first all-reduce, publishes why and exits; rank 0's
+//                      error must carry rank 1's message
 // Exit code 0 = checks passed. Failures print one line "error: ..." (fastimg::Error) or "FAIL ...".
 #include <fmt/format.h>
 #include <torch/torch.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 
 #include "dist/env.h"
@@ -176,9 +179,10 @@ void train(dist::ProcessGroup& pg, int steps, int64_t bucket_bytes, bool twice) 
   if (r != 0) check(!torch::equal(grad, grad_zero), "a backward without prepare_for_backward was synchronised");
 }
 
-void die(dist::ProcessGroup& pg) {
+void die(dist::ProcessGroup& pg, bool raise) {
   auto t = torch::ones({1000});
   pg.all_reduce_(t);
+  if (pg.rank() == 1 && raise) fastimg::fail("simulated failure in the data loader");
   if (pg.rank() == 1) {
     std::fflush(stdout);
     std::_Exit(3);  // a crash: no shutdown, sockets closed by the kernel
@@ -193,17 +197,18 @@ void die(dist::ProcessGroup& pg) {
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const std::string mode = argc > 1 ? argv[1] : "";
+  std::unique_ptr<dist::ProcessGroup> group;  // outlives the try: the catch publishes the failure
   try {
     torch::set_num_threads(1);
-    auto env = dist::detect_env();
-    dist::ProcessGroup pg(env, short_timeouts());
+    group = std::make_unique<dist::ProcessGroup>(dist::detect_env(), short_timeouts());
+    auto& pg = *group;
     if (mode == "collectives") {
       collectives(pg);
     } else if (mode == "train") {
       train(pg, argc > 2 ? std::atoi(argv[2]) : 10, argc > 3 ? std::atoll(argv[3]) : (25 << 20),
             argc > 4 && std::string(argv[4]) == "twice");
-    } else if (mode == "die") {
-      die(pg);
+    } else if (mode == "die" || mode == "raise") {
+      die(pg, mode == "raise");
     } else {
       std::printf("error: unknown mode '%s'\n", mode.c_str());
       return 2;
@@ -211,6 +216,7 @@ int main(int argc, char** argv) {
     if (failures == 0) pg.shutdown();
   } catch (const std::exception& e) {
     std::string message = e.what();
+    if (group) group->publish_failure(message);
     std::printf("error: %s\n", message.substr(0, message.find('\n')).c_str());
     return 1;
   }

@@ -84,6 +84,15 @@ TEST(ProcessGroup, ADeadRankIsAnErrorOnTheOthersNotAHang) {
   EXPECT_LT(run.exits[0].seconds, 40) << run.logs[0];
 }
 
+TEST(ProcessGroup, TheOtherRanksErrorNamesTheRankThatFailedFirst) {
+  auto run = run_worker({"raise"});
+  EXPECT_EQ(run.exits[1].exit_code, 1) << run.logs[1];
+  EXPECT_NE(run.exits[0].exit_code, 0) << run.logs[0];
+  EXPECT_FALSE(run.exits[0].timed_out) << run.logs[0];
+  EXPECT_NE(run.logs[0].find("failed because rank 1 failed: simulated failure in the data loader"), std::string::npos)
+      << run.logs[0];
+}
+
 TEST(ProcessGroup, RunsUnderTorchrun) {
   const char* python = std::getenv("FASTIMG_PYTHON");
   TempDir dir;
