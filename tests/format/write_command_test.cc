@@ -13,7 +13,11 @@ namespace fs = std::filesystem;
 using fastimg::testing::fastimg_exe;
 using fastimg::testing::run_command;
 
+// The executable comes from the default build target (it links every part of fastimg).
+void require_exe() { ASSERT_TRUE(fs::exists(fastimg_exe())) << fastimg_exe() << " is missing: build the fastimg target"; }
+
 TEST(WriteCommand, WritesAnImageFolderThatInspectDescribes) {
+  ASSERT_NO_FATAL_FAILURE(require_exe());
   fastimg::testing::TempDir tmp;
   auto root = fastimg::testing::make_sample_folder(tmp, 4);
   auto out = tmp / "out.beton";
@@ -35,6 +39,7 @@ TEST(WriteCommand, WritesAnImageFolderThatInspectDescribes) {
 }
 
 TEST(WriteCommand, ReportsSkippedImagesAndStrictFails) {
+  ASSERT_NO_FATAL_FAILURE(require_exe());
   fastimg::testing::TempDir tmp;
   auto mixed = fastimg::testing::make_mixed_folder(tmp);
   auto out = tmp / "mixed.beton";
@@ -50,6 +55,7 @@ TEST(WriteCommand, ReportsSkippedImagesAndStrictFails) {
 }
 
 TEST(WriteCommand, BadInputFailsWithOneLineAndNoOutputFile) {
+  ASSERT_NO_FATAL_FAILURE(require_exe());
   fastimg::testing::TempDir tmp;
   auto out = tmp / "never.beton";
   auto w = run_command(fastimg_exe().string() + " write --from-imagefolder " + (tmp / "missing").string() +
