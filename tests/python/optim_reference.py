@@ -16,10 +16,12 @@ STEPS, BATCH, IN, HIDDEN, CLASSES = 100, 16, 8, 12, 4
 
 
 class Net(torch.nn.Module):
-    # Same names and order as the C++ test's Net: fc1, bn1, fc2.
+    # Same names and order as the C++ test's Net: fc1, bn1, fc2. fc1 has no bias, as convolutions
+    # before BatchNorm have none: BN cancels it, so its gradient would be rounding noise that Adam
+    # normalizes into lr-sized steps, and no two implementations would agree on it.
     def __init__(self):
         super().__init__()
-        self.fc1 = torch.nn.Linear(IN, HIDDEN)
+        self.fc1 = torch.nn.Linear(IN, HIDDEN, bias=False)
         self.bn1 = torch.nn.BatchNorm1d(HIDDEN)
         self.fc2 = torch.nn.Linear(HIDDEN, CLASSES)
 
