@@ -92,13 +92,6 @@ optim::ScheduleOptions schedule_options(const TrainConfig& c) {
   return s;
 }
 
-// NHWC weights let cuDNN/oneDNN pick their fastest conv kernels; inputs follow in the device stage.
-void to_channels_last(torch::nn::Module& model) {
-  torch::NoGradGuard no_grad;
-  for (auto& p : model.parameters())
-    if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
-}
-
 void validate(const TrainConfig& c) {
   if (c.train_path.empty()) fail("config: data.train is not set (the training .beton file)");
   if (c.epochs <= 0) fail("config: train.epochs must be positive");
@@ -154,7 +147,8 @@ TrainResult run_training(const TrainConfig& config) {
   torch::manual_seed(derive_seed(config.seed, 0x6d6f64656cULL));  // same init for the same seed
   auto model = models::make_model(config.arch, model_opts);
   model->to(device);
-  if (config.channels_last) to_channels_last(*model);
+  // NHWC weights let cuDNN/oneDNN pick their fastest conv kernels; inputs follow in the device stage.
+  if (config.channels_last) models::to_channels_last(*model);
   auto optimizer = optim::make_optimizer(optimizer_options(config), *model);
   const std::vector<torch::Tensor> params = model->parameters();
   std::unique_ptr<DynamicLossScaler> scaler;
