@@ -2,7 +2,6 @@
 // on this machine, against memcpy of the same bytes measured in the same run.
 // Run without RANK set: it starts its own ranks with launch_local. `--json` prints one JSON object.
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 #include <unistd.h>
 
@@ -10,6 +9,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "dist/env.h"
@@ -54,12 +54,12 @@ int rank_main(bool json) {
     const double memcpy_gbs = kBytes / memcpy_s / 1e9, allreduce_gbs = kBytes / allreduce_s / 1e9;
     if (json) {
       std::printf("%s\n", nlohmann::json{{"what", "allreduce_25MB_gloo"},
-                                          {"world_size", pg.world_size()},
-                                          {"bytes", kBytes},
-                                          {"memcpy_GBps", memcpy_gbs},
-                                          {"allreduce_GBps", allreduce_gbs},
-                                          {"allreduce_ms", allreduce_s * 1e3},
-                                          {"ratio", allreduce_gbs / memcpy_gbs}}
+                                         {"world_size", pg.world_size()},
+                                         {"bytes", kBytes},
+                                         {"memcpy_GBps", memcpy_gbs},
+                                         {"allreduce_GBps", allreduce_gbs},
+                                         {"allreduce_ms", allreduce_s * 1e3},
+                                         {"ratio", allreduce_gbs / memcpy_gbs}}
                               .dump()
                               .c_str());
     } else {

@@ -50,7 +50,8 @@ void read_master(const Vars& vars, DistEnv& env) {
 
 DistEnv from_torchrun(const Vars& vars) {
   for (const char* name : {"RANK", "WORLD_SIZE"})
-    if (!find(vars, name)) fail("environment variable {} is not set (torchrun sets RANK and WORLD_SIZE together)", name);
+    if (!find(vars, name))
+      fail("environment variable {} is not set (torchrun sets RANK and WORLD_SIZE together)", name);
   DistEnv env;
   env.launcher = Launcher::kTorchrun;
   env.world_size = parse_int(vars, "WORLD_SIZE", 1, kMaxRanks);
@@ -135,10 +136,20 @@ DistEnv detect_env(const std::map<std::string, std::string>& vars) {
 }
 
 const std::vector<std::string>& env_variable_names() {
-  static const std::vector<std::string> names = {
-      "RANK",          "WORLD_SIZE",   "LOCAL_RANK",    "LOCAL_WORLD_SIZE",      "MASTER_ADDR",
-      "MASTER_PORT",   "SLURM_PROCID", "SLURM_NTASKS",  "SLURM_NPROCS",          "SLURM_LOCALID",
-      "SLURM_NODELIST", "SLURM_JOB_NODELIST", "SLURM_NTASKS_PER_NODE", "SLURM_TASKS_PER_NODE"};
+  static const std::vector<std::string> names = {"RANK",
+                                                 "WORLD_SIZE",
+                                                 "LOCAL_RANK",
+                                                 "LOCAL_WORLD_SIZE",
+                                                 "MASTER_ADDR",
+                                                 "MASTER_PORT",
+                                                 "SLURM_PROCID",
+                                                 "SLURM_NTASKS",
+                                                 "SLURM_NPROCS",
+                                                 "SLURM_LOCALID",
+                                                 "SLURM_NODELIST",
+                                                 "SLURM_JOB_NODELIST",
+                                                 "SLURM_NTASKS_PER_NODE",
+                                                 "SLURM_TASKS_PER_NODE"};
   return names;
 }
 
@@ -151,9 +162,12 @@ DistEnv detect_env() {
 
 std::string to_string(Launcher launcher) {
   switch (launcher) {
-    case Launcher::kTorchrun: return "torchrun";
-    case Launcher::kSlurm: return "slurm";
-    case Launcher::kNone: break;
+    case Launcher::kTorchrun:
+      return "torchrun";
+    case Launcher::kSlurm:
+      return "slurm";
+    case Launcher::kNone:
+      break;
   }
   return "none";
 }

@@ -1,10 +1,9 @@
 #include "dist/gradient_reducer.h"
 
+#include <numeric>
 #include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
 #include <torch/csrc/distributed/c10d/comm.hpp>
 #include <torch/csrc/distributed/c10d/reducer.hpp>
-
-#include <numeric>
 
 #include "util/error.h"
 
@@ -39,15 +38,14 @@ GradientReducer::GradientReducer(std::vector<torch::Tensor> parameters, ProcessG
     // gradients first, so bucket 0 (reduced first) holds them. After the first step the Reducer
     // rebuilds buckets in the order gradients actually arrived.
     auto [buckets, limits] = ::c10d::compute_bucket_assignment_by_size(
-        parameters_,
-        {static_cast<size_t>(options.first_bucket_bytes), static_cast<size_t>(options.bucket_bytes)});
+        parameters_, {static_cast<size_t>(options.first_bucket_bytes), static_cast<size_t>(options.bucket_bytes)});
     std::reverse(buckets.begin(), buckets.end());
     num_buckets_ = buckets.size();
     std::unordered_map<size_t, std::string> names;
     reducer_ = std::make_unique<::c10d::Reducer>(
         parameters_, std::move(buckets), group_.c10d_group(), std::vector<bool>(parameters_.size(), false),
-        options.bucket_bytes, /*find_unused_parameters=*/false, /*gradient_as_bucket_view=*/false,
-        std::move(names), options.first_bucket_bytes, /*skip_all_reduce_unused_params=*/false,
+        options.bucket_bytes, /*find_unused_parameters=*/false, /*gradient_as_bucket_view=*/false, std::move(names),
+        options.first_bucket_bytes, /*skip_all_reduce_unused_params=*/false,
         /*use_python_reducer=*/false, /*bucket_bytes_cap_list=*/std::vector<int64_t>{});
   } catch (const Error&) {
     throw;
@@ -85,8 +83,8 @@ void broadcast_parameters(const torch::nn::Module& module, ProcessGroup& group, 
   try {
     ::c10d::broadcast_coalesced(group.c10d_group(), tensors, kBroadcastBufferBytes, root);
   } catch (const std::exception& e) {
-    fail("rank {} of {}: broadcasting the initial weights from rank {} failed: {}", group.rank(),
-         group.world_size(), root, first_line(e.what()));
+    fail("rank {} of {}: broadcasting the initial weights from rank {} failed: {}", group.rank(), group.world_size(),
+         root, first_line(e.what()));
   }
 }
 

@@ -68,8 +68,8 @@ std::vector<RankExit> launch_local(const std::vector<std::string>& argv, const L
 
   // Everything exec needs is built before fork: allocating in the child is unsafe.
   std::vector<std::string> inherited;
-  const std::vector<std::string> ours = {"RANK=",        "WORLD_SIZE=",  "LOCAL_RANK=",
-                                         "LOCAL_WORLD_SIZE=", "MASTER_ADDR=", "MASTER_PORT="};
+  const std::vector<std::string> ours = {
+      "RANK=", "WORLD_SIZE=", "LOCAL_RANK=", "LOCAL_WORLD_SIZE=", "MASTER_ADDR=", "MASTER_PORT="};
   for (char** e = environ; *e; ++e) {
     std::string var(*e);
     bool replaced = false;

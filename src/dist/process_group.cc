@@ -70,8 +70,8 @@ ProcessGroup::ProcessGroup(const DistEnv& env, ProcessGroupOptions options)
       impl_->store = c10::make_intrusive<::c10d::TCPStore>(env.master_addr, store_options);
     }
   } catch (const std::exception& e) {
-    fail("rank {} of {}: rendezvous at {} (MASTER_ADDR:MASTER_PORT) failed within {} s: {}", env.rank,
-         env.world_size, where, options.connect_timeout.count() / 1000.0, first_line(e.what()));
+    fail("rank {} of {}: rendezvous at {} (MASTER_ADDR:MASTER_PORT) failed within {} s: {}", env.rank, env.world_size,
+         where, options.connect_timeout.count() / 1000.0, first_line(e.what()));
   }
   try {
     // A prefix keeps our keys apart should anything else share the store.
@@ -204,7 +204,8 @@ std::vector<double> ProcessGroup::all_gather(double value) {
   std::vector<std::vector<at::Tensor>> outputs(1);
   for (int r = 0; r < world_size(); ++r) outputs[0].push_back(torch::empty({1}, opts));
   std::vector<at::Tensor> input{torch::tensor({value}, opts)};
-  run_collective("all_gather", rank(), world_size(), impl_->prefixed, [&] { c10d_group()->allgather(outputs, input)->wait(); });
+  run_collective("all_gather", rank(), world_size(), impl_->prefixed,
+                 [&] { c10d_group()->allgather(outputs, input)->wait(); });
   std::vector<double> values;
   for (auto& t : outputs[0]) values.push_back(t.item<double>());
   return values;

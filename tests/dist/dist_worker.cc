@@ -49,7 +49,8 @@ void collectives(dist::ProcessGroup& pg) {
   pg.all_reduce_(t, dist::ReduceOp::kSum);
   check(torch::allclose(t, torch::full({5}, static_cast<float>(expected_sum))), "all_reduce sum");
 
-  std::vector<torch::Tensor> two = {torch::full({3}, static_cast<double>(r), torch::kFloat64), torch::full({2, 2}, 1.0f)};
+  std::vector<torch::Tensor> two = {torch::full({3}, static_cast<double>(r), torch::kFloat64),
+                                    torch::full({2, 2}, 1.0f)};
   pg.all_reduce_(two, dist::ReduceOp::kAvg);
   check(torch::allclose(two[0], torch::full({3}, expected_sum / n, torch::kFloat64)), "all_reduce avg (list)");
   check(torch::allclose(two[1], torch::ones({2, 2})), "all_reduce avg of ones");

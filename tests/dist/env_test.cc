@@ -88,8 +88,8 @@ TEST(DistEnv, SlurmHonoursMasterAddrPortAndOlderNodelistName) {
   EXPECT_EQ(env.master_addr, "a1");
   EXPECT_EQ(env.master_port, 40000);
   EXPECT_EQ(env.local_world_size, 1);
-  auto with_addr = detect_env(Vars{{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "2"}, {"SLURM_NODELIST", "a1,b2"},
-                                   {"MASTER_ADDR", "head"}});
+  auto with_addr = detect_env(
+      Vars{{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "2"}, {"SLURM_NODELIST", "a1,b2"}, {"MASTER_ADDR", "head"}});
   EXPECT_EQ(with_addr.master_addr, "head");
 }
 
@@ -136,8 +136,8 @@ TEST(DistEnv, BadValuesAreErrorsNamingTheVariable) {
   };
   for (const auto& c : cases) {
     auto message = error_of([&] { detect_env(c.vars); });
-    EXPECT_NE(message.find(c.variable), std::string::npos) << "expected an error naming " << c.variable
-                                                           << ", got: '" << message << "'";
+    EXPECT_NE(message.find(c.variable), std::string::npos)
+        << "expected an error naming " << c.variable << ", got: '" << message << "'";
   }
 }
 

@@ -1,6 +1,8 @@
 // c10d through fastimg::dist: two Gloo ranks on loopback (collectives, data-parallel training equal
 // to one process on the combined batch, a rank dying), torchrun as the launcher, rendezvous failures
 // that must end in an error within the timeout rather than a hang, and a world of one.
+#include "dist/process_group.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -10,7 +12,6 @@
 
 #include "dist/gradient_reducer.h"
 #include "dist/local_launch.h"
-#include "dist/process_group.h"
 #include "test_support.h"
 #include "util/error.h"
 
@@ -96,10 +97,10 @@ TEST(ProcessGroup, TheOtherRanksErrorNamesTheRankThatFailedFirst) {
 TEST(ProcessGroup, RunsUnderTorchrun) {
   const char* python = std::getenv("FASTIMG_PYTHON");
   TempDir dir;
-  auto result = testing::run_command(fmt::format(
-      "cd {} && timeout 50 {} -m torch.distributed.run --nproc-per-node 2 --master-addr 127.0.0.1 "
-      "--master-port {} --no-python {} collectives 2>&1",
-      dir.path().string(), python ? python : "python3", free_tcp_port(), FASTIMG_DIST_WORKER));
+  auto result = testing::run_command(
+      fmt::format("cd {} && timeout 50 {} -m torch.distributed.run --nproc-per-node 2 --master-addr 127.0.0.1 "
+                  "--master-port {} --no-python {} collectives 2>&1",
+                  dir.path().string(), python ? python : "python3", free_tcp_port(), FASTIMG_DIST_WORKER));
   EXPECT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(result.output.find("collectives rank 0 done, 0 failures"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("collectives rank 1 done, 0 failures"), std::string::npos) << result.output;
@@ -139,7 +140,8 @@ ProcessGroupOptions fast_fail() {
 
 TEST(ProcessGroup, NobodyListeningOnMasterPortIsAnErrorWithinTheTimeout) {
   const int port = free_tcp_port();
-  auto message = error_within(std::chrono::seconds(30), [&] { ProcessGroup pg(two_ranks(1, "127.0.0.1", port), fast_fail()); });
+  auto message =
+      error_within(std::chrono::seconds(30), [&] { ProcessGroup pg(two_ranks(1, "127.0.0.1", port), fast_fail()); });
   EXPECT_NE(message.find(fmt::format("127.0.0.1:{}", port)), std::string::npos) << message;
   EXPECT_NE(message.find("rank 1 of 2"), std::string::npos) << message;
 }
@@ -152,7 +154,8 @@ TEST(ProcessGroup, UnresolvableMasterAddrIsAnErrorWithinTheTimeout) {
 
 TEST(ProcessGroup, RankZeroAloneIsAnErrorWithinTheTimeout) {
   const int port = free_tcp_port();
-  auto message = error_within(std::chrono::seconds(30), [&] { ProcessGroup pg(two_ranks(0, "127.0.0.1", port), fast_fail()); });
+  auto message =
+      error_within(std::chrono::seconds(30), [&] { ProcessGroup pg(two_ranks(0, "127.0.0.1", port), fast_fail()); });
   EXPECT_NE(message.find("rank 0 of 2"), std::string::npos) << message;
 }
 
