@@ -10,6 +10,42 @@ Sgd::Sgd(std::vector<ParamGroup> groups, double lr, double momentum, bool nester
   momentum_buffer_ = internal::empty_state(groups_);
 }
 
+bool Sgd::apply_fused(size_t g, const std::vector<torch::Tensor>& params, const std::vector<torch::Tensor>& grads) {
+  // ATen's fused kernel (torch.optim.SGD(fused=True)): one pass over parameter, gradient and
+  // buffer instead of four; it needs one device and one floating dtype, and buffers that either
+  // all exist or are all created by this step.
+  const torch::Tensor& first = params.front();
+  if (!first.is_floating_point() || !(first.is_cpu() || first.is_cuda())) return false;
+  size_t existing = 0;
+  std::vector<torch::Tensor> bufs;
+  size_t k = 0;
+  for (size_t i = 0; i < groups_[g].params.size(); ++i) {
+    if (!groups_[g].params[i].grad().defined()) continue;
+    const torch::Tensor& p = params[k];
+    if (p.device() != first.device() || p.scalar_type() != first.scalar_type() ||
+        grads[k].scalar_type() != first.scalar_type() || grads[k].is_sparse()) {
+      return false;
+    }
+    existing += momentum_buffer_[g][i].defined();
+    bufs.push_back(momentum_buffer_[g][i]);
+    ++k;
+  }
+  const bool first_step = existing == 0;
+  if (momentum_ != 0 && !first_step && existing != params.size()) return false;
+  if (momentum_ != 0 && first_step) {
+    k = 0;
+    for (size_t i = 0; i < groups_[g].params.size(); ++i) {
+      if (!groups_[g].params[i].grad().defined()) continue;
+      momentum_buffer_[g][i] = torch::empty_like(grads[k], torch::MemoryFormat::Preserve);
+      bufs[k++] = momentum_buffer_[g][i];
+    }
+  }
+  at::_fused_sgd_(params, grads, momentum_ == 0 ? std::vector<torch::Tensor>{} : bufs, groups_[g].weight_decay,
+                  momentum_, lr_, /*dampening=*/0.0, nesterov_, /*maximize=*/false,
+                  /*is_first_step=*/momentum_ != 0 && first_step);
+  return true;
+}
+
 void Sgd::apply_gradients() {
   torch::NoGradGuard no_grad;
   for (size_t g = 0; g < groups_.size(); ++g) {
@@ -22,6 +58,7 @@ void Sgd::apply_gradients() {
       grads.push_back(p.grad());
     }
     if (params.empty()) continue;
+    if (apply_fused(g, params, grads)) continue;
     // In place into the gradient: avoids a parameter-sized temporary per tensor.
     if (groups_[g].weight_decay != 0) at::_foreach_add_(grads, params, groups_[g].weight_decay);
     if (momentum_ == 0) {

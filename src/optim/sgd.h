@@ -15,6 +15,9 @@ class Sgd : public Optimizer {
   std::string name() const override { return "sgd"; }
 
  private:
+  // The fused single-pass update when the group allows it; false: use the foreach path.
+  bool apply_fused(size_t group, const std::vector<torch::Tensor>& params, const std::vector<torch::Tensor>& grads);
+
   double momentum_;
   bool nesterov_;
   internal::PerParam momentum_buffer_;
