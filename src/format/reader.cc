@@ -203,11 +203,9 @@ std::span<const uint8_t> Reader::image_data(uint64_t sample, int field) const {
 }
 
 std::span<const uint8_t> Reader::bytes_value(uint64_t sample, int field) const {
-  if (sample < header_.num_samples && field >= 0 && static_cast<size_t>(field) < fields_.size() &&
-      fields_[field].type == FieldType::kJSON)
-    check(sample, field, FieldType::kJSON);
-  else
-    check(sample, field, FieldType::kBytes);
+  // JSON fields are stored exactly like bytes fields.
+  const bool json = field >= 0 && static_cast<size_t>(field) < fields_.size() && fields_[field].type == FieldType::kJSON;
+  check(sample, field, json ? FieldType::kJSON : FieldType::kBytes);
   auto meta = load<BytesMeta>(row(sample) + field_offsets_[field]);
   return {base_ + meta.ptr, static_cast<size_t>(meta.size)};
 }
