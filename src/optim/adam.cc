@@ -11,6 +11,23 @@ Adam::Adam(std::vector<ParamGroup> groups, double lr, double beta1, double beta2
   for (const ParamGroup& group : groups_) steps_.emplace_back(group.params.size(), 0.0);
 }
 
+namespace {
+
+// The fused kernels need one device (CPU or CUDA) and one floating dtype across the list.
+bool fusable(const std::vector<torch::Tensor>& params, const std::vector<torch::Tensor>& grads) {
+  const torch::Tensor& first = params.front();
+  if (!first.is_floating_point() || !(first.is_cpu() || first.is_cuda())) return false;
+  for (size_t k = 0; k < params.size(); ++k) {
+    if (params[k].device() != first.device() || params[k].scalar_type() != first.scalar_type() ||
+        grads[k].scalar_type() != first.scalar_type() || grads[k].is_sparse()) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 void Adam::apply_gradients() {
   torch::NoGradGuard no_grad;
   for (size_t g = 0; g < groups_.size(); ++g) {
@@ -33,6 +50,21 @@ void Adam::apply_gradients() {
     }
     if (params.empty()) continue;
     const double wd = groups_[g].weight_decay;
+    if (fusable(params, grads)) {
+      // ATen's fused kernel (torch.optim.Adam(fused=True)): one pass per tensor. It reads t from
+      // per-parameter step tensors, as torch's fused path keeps them.
+      std::vector<torch::Tensor> steps;
+      for (size_t i = 0; i < groups_[g].params.size(); ++i) {
+        if (!groups_[g].params[i].grad().defined()) continue;
+        steps.push_back(torch::scalar_tensor(steps_[g][i], params.front().options().dtype(torch::kFloat32)));
+      }
+      if (decoupled_) {
+        at::_fused_adamw_(params, grads, m, v, {}, steps, lr_, beta1_, beta2_, wd, eps_, false, false);
+      } else {
+        at::_fused_adam_(params, grads, m, v, {}, steps, lr_, beta1_, beta2_, wd, eps_, false, false);
+      }
+      continue;
+    }
     if (wd != 0) {
       if (decoupled_) {
         at::_foreach_mul_(params, 1 - lr_ * wd);
