@@ -16,18 +16,32 @@ std::pair<int64_t, int64_t> count_correct(const torch::Tensor& logits, const tor
   return {top1, top5};
 }
 
+void EvalResult::finalize() {
+  if (samples <= 0) return;
+  top1 = correct1 / static_cast<double>(samples);
+  top5 = correct5 / static_cast<double>(samples);
+  loss = loss_sum / static_cast<double>(samples);
+}
+
 EvalResult evaluate(models::ClassifierImpl& model, loader::Loader& data, int64_t epoch, const EvalOptions& options) {
   auto start = std::chrono::steady_clock::now();
   torch::NoGradGuard no_grad;
   model.eval();
   data.start_epoch(epoch);
   EvalResult result;
-  int64_t correct1 = 0, correct5 = 0, batches = 0;
-  double loss_sum = 0;
+  int64_t batches = 0;
   while (auto batch = data.next()) {
     if (options.max_batches > 0 && batches >= options.max_batches) break;
-    auto x = loader::to_model_input(batch->images, options.device, options.channels_last, torch::kFloat);
-    auto y = batch->labels.to(options.device);
+    auto images = batch->images;
+    auto labels = batch->labels;
+    if (options.max_samples > 0) {
+      const int64_t keep = std::min<int64_t>(labels.size(0), options.max_samples - result.samples);
+      if (keep <= 0) break;
+      images = images.narrow(0, 0, keep);
+      labels = labels.narrow(0, 0, keep);
+    }
+    auto x = loader::to_model_input(images, options.device, options.channels_last, torch::kFloat);
+    auto y = labels.to(options.device);
     torch::Tensor logits;
     {
       AutocastScope autocast(options.device.type(), options.autocast_dtype);
@@ -35,18 +49,16 @@ EvalResult evaluate(models::ClassifierImpl& model, loader::Loader& data, int64_t
       // Flip averaging: the mirror image is an equally valid view of the same object.
       if (options.tta_flip) logits = 0.5 * (logits + model.forward(x.flip({3})).to(torch::kFloat));
     }
-    loss_sum += torch::nn::functional::cross_entropy(logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum)).item<double>();
+    result.loss_sum += torch::nn::functional::cross_entropy(
+                           logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                           .item<double>();
     auto [c1, c5] = count_correct(logits, y);
-    correct1 += c1;
-    correct5 += c5;
+    result.correct1 += static_cast<double>(c1);
+    result.correct5 += static_cast<double>(c5);
     result.samples += y.size(0);
     ++batches;
   }
-  if (result.samples > 0) {
-    result.top1 = static_cast<double>(correct1) / result.samples;
-    result.top5 = static_cast<double>(correct5) / result.samples;
-    result.loss = loss_sum / result.samples;
-  }
+  result.finalize();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

@@ -12,6 +12,10 @@ struct EvalResult {
   double top1 = 0, top5 = 0, loss = 0;
   int64_t samples = 0;
   double seconds = 0;
+  // Raw sums, so that shards evaluated on several ranks combine exactly.
+  double correct1 = 0, correct5 = 0, loss_sum = 0;
+  // Recomputes top1/top5/loss from the sums.
+  void finalize();
 };
 
 struct EvalOptions {
@@ -20,6 +24,9 @@ struct EvalOptions {
   bool tta_flip = false;
   torch::ScalarType autocast_dtype = torch::kFloat;  // kFloat = no autocast
   int64_t max_batches = 0;                           // 0 = all
+  // Count only the first max_samples samples of the stream (a distributed shard padded by
+  // wrap-around repeats a few samples at its end); 0 = all.
+  int64_t max_samples = 0;
 };
 
 EvalResult evaluate(models::ClassifierImpl& model, loader::Loader& data, int64_t epoch, const EvalOptions& options);

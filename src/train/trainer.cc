@@ -5,6 +5,9 @@
 #include <chrono>
 #include <filesystem>
 
+#include "dist/env.h"
+#include "dist/gradient_reducer.h"
+#include "dist/process_group.h"
 #include "loader/device_stage.h"
 #include "loader/loader.h"
 #include "models/registry.h"
@@ -110,7 +113,15 @@ TrainResult run_training(const TrainConfig& config) {
   namespace fs = std::filesystem;
   fs::create_directories(config.run_dir);
   const std::string checkpoint_path = (fs::path(config.run_dir) / "last.pt").string();
-  const torch::Device device = pick_device(config.device);
+  // torchrun / SLURM decide the rank; without a launcher this is a world of one (no network).
+  const dist::DistEnv env = dist::detect_env();
+  torch::Device device = pick_device(config.device);
+  if (device.is_cuda()) device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(env.local_rank));
+  dist::ProcessGroupOptions pg_options;
+  pg_options.backend = device.is_cuda() ? dist::Backend::kNccl : dist::Backend::kGloo;
+  dist::ProcessGroup pg(env, pg_options);
+  const bool main_rank = pg.is_main();
+  try {
   const torch::ScalarType amp_dtype = parse_precision(config.precision);
 
   loader::LoaderOptions train_opts;
@@ -124,6 +135,8 @@ TrainResult run_training(const TrainConfig& config) {
   train_opts.drop_last = true;
   train_opts.batches_ahead = static_cast<int>(config.batches_ahead);
   train_opts.pin_memory = device.is_cuda();
+  train_opts.rank = pg.rank();
+  train_opts.world_size = pg.world_size();
   loader::Loader train_data(train_opts);
   if (train_data.batches_per_epoch() == 0)
     fail("{}: {} samples are fewer than one batch of {}", config.train_path, train_data.num_samples(), config.batch_size);
@@ -139,6 +152,10 @@ TrainResult run_training(const TrainConfig& config) {
     val_opts.drop_last = false;
     val_data = std::make_unique<loader::Loader>(val_opts);
   }
+  // Round-robin shards of the validation set: rank r holds samples r, r+W, ...; padding repeats
+  // are at the end of a shard and are not counted.
+  const int64_t val_samples_here =
+      val_data ? (val_data->num_samples() - pg.rank() + pg.world_size() - 1) / pg.world_size() : 0;
 
   models::ModelOptions model_opts;
   model_opts.num_classes = config.num_classes > 0 ? config.num_classes : train_data.num_classes();
@@ -150,6 +167,7 @@ TrainResult run_training(const TrainConfig& config) {
   // NHWC weights let cuDNN/oneDNN pick their fastest conv kernels; inputs follow in the device stage.
   if (config.channels_last) models::to_channels_last(*model);
   auto optimizer = optim::make_optimizer(optimizer_options(config), *model);
+  std::unique_ptr<dist::GradientReducer> reducer;
   const std::vector<torch::Tensor> params = model->parameters();
   std::unique_ptr<DynamicLossScaler> scaler;
   if (amp_dtype == torch::kHalf) scaler = std::make_unique<DynamicLossScaler>();
@@ -162,20 +180,36 @@ TrainResult run_training(const TrainConfig& config) {
     first_epoch = info.epoch + 1;
     resumed = true;
   }
+  if (pg.world_size() > 1) {
+    dist::broadcast_parameters(*model, pg);  // every rank starts from rank 0's weights
+    reducer = std::make_unique<dist::GradientReducer>(*model, pg);
+  }
+
   // The resolved config (num_classes filled in) goes into the run directory and every checkpoint,
   // so that `fastimg eval` can rebuild the model from a checkpoint alone.
   TrainConfig resolved = config;
   resolved.num_classes = model_opts.num_classes;
   const std::string resolved_toml = to_toml(resolved);
-  write_file_atomically((fs::path(config.run_dir) / "config.toml").string(), resolved_toml);
-  MetricsSink metrics((fs::path(config.run_dir) / "metrics.jsonl").string(), /*append=*/resumed);
-  TensorBoardWriter tensorboard(config.run_dir);
+  std::unique_ptr<MetricsSink> metrics;
+  std::unique_ptr<TensorBoardWriter> tensorboard;
+  if (main_rank) {
+    write_file_atomically((fs::path(config.run_dir) / "config.toml").string(), resolved_toml);
+    metrics = std::make_unique<MetricsSink>((fs::path(config.run_dir) / "metrics.jsonl").string(), /*append=*/resumed);
+    tensorboard = std::make_unique<TensorBoardWriter>(config.run_dir);
+  }
+  auto write_metrics = [&](const nlohmann::json& record) {
+    if (metrics) metrics->write(record);
+  };
+  auto add_scalar = [&](const std::string& tag, double value, int64_t step) {
+    if (tensorboard) tensorboard->add_scalar(tag, value, step);
+  };
 
   EvalOptions eval_opts;
   eval_opts.device = device;
   eval_opts.channels_last = config.channels_last;
   eval_opts.tta_flip = config.tta_flip;
   eval_opts.autocast_dtype = amp_dtype;
+  eval_opts.max_samples = val_samples_here;
 
   TrainResult result;
   int64_t steps_per_epoch = train_data.batches_per_epoch();
@@ -194,7 +228,8 @@ TrainResult run_training(const TrainConfig& config) {
     optimizer->train();
 
     Progress progress(fmt::format("epoch {}/{}", epoch + 1, config.epochs),
-                      static_cast<uint64_t>(steps_per_epoch * config.batch_size), "img", config.progress);
+                      static_cast<uint64_t>(steps_per_epoch * config.batch_size * pg.world_size()), "img",
+                      config.progress && main_rank);
     double loss_sum = 0, window_loss = 0;
     int64_t step = 0, window_steps = 0;
     double window_wait = 0;  // seconds spent waiting for the loader in this log window
@@ -220,9 +255,12 @@ TrainResult run_training(const TrainConfig& config) {
         }
         auto loss = optim::label_smoothing_cross_entropy(logits.to(torch::kFloat), y, config.label_smoothing);
         if (scaler) {
-          (loss * scaler->scale()).backward();
+          auto scaled = loss * scaler->scale();
+          if (reducer) reducer->prepare_for_backward(scaled);  // gradients averaged during backward
+          scaled.backward();
           finite = scaler->unscale_and_check(params);
         } else {
+          if (reducer) reducer->prepare_for_backward(loss);
           loss.backward();
         }
         if (config.grad_clip > 0) torch::nn::utils::clip_grad_norm_(params, config.grad_clip);
@@ -254,21 +292,22 @@ TrainResult run_training(const TrainConfig& config) {
       }
       ++step;
       ++result.steps;
-      progress.advance(static_cast<uint64_t>(y.size(0)));
+      progress.advance(static_cast<uint64_t>(y.size(0) * pg.world_size()));
       if (step % std::max<int64_t>(1, config.log_every) == 0 || step == steps_per_epoch) {
-        const double mean_loss = window_steps > 0 ? window_loss / window_steps : NAN;
+        double mean_loss = window_steps > 0 ? window_loss / window_steps : NAN;
+        if (pg.world_size() > 1) mean_loss = pg.all_reduce_sum(mean_loss) / pg.world_size();
         progress.set_postfix(fmt::format("loss {:.4f} lr {:.4g} res {}", mean_loss, lr, res));
-        metrics.write({{"type", "train"}, {"epoch", epoch}, {"step", step}, {"global_step", result.steps},
+        write_metrics({{"type", "train"}, {"epoch", epoch}, {"step", step}, {"global_step", result.steps},
                        {"loss", mean_loss}, {"lr", lr}, {"resolution", res},
                        {"skipped_steps", scaler ? scaler->skipped_steps() : 0},
                        {"data_wait_fraction", window_wait / std::max(1e-9, seconds_since(window_start))},
                        {"loss_scale", scaler ? scaler->scale() : 1.0},
-                       {"images_per_s", step * config.batch_size / seconds_since(epoch_start)},
+                       {"images_per_s", step * config.batch_size * pg.world_size() / seconds_since(epoch_start)},
                        {"time", seconds_since(start)}});
-        tensorboard.add_scalar("train/loss", mean_loss, result.steps);
-        tensorboard.add_scalar("train/lr", lr, result.steps);
-        tensorboard.add_scalar("train/images_per_s", step * config.batch_size / seconds_since(epoch_start), result.steps);
-        tensorboard.flush();
+        add_scalar("train/loss", mean_loss, result.steps);
+        add_scalar("train/lr", lr, result.steps);
+        add_scalar("train/images_per_s", step * config.batch_size * pg.world_size() / seconds_since(epoch_start), result.steps);
+        if (tensorboard) tensorboard->flush();
         window_loss = 0;
         window_steps = 0;
         window_wait = 0;
@@ -277,7 +316,7 @@ TrainResult run_training(const TrainConfig& config) {
     }
     progress.finish();
     const double epoch_seconds = seconds_since(epoch_start);
-    train_images += static_cast<double>(step * config.batch_size);
+    train_images += static_cast<double>(step * config.batch_size * pg.world_size());
     train_seconds += epoch_seconds;
     result.epoch_train_loss.push_back(step > 0 ? loss_sum / step : 0.0);
 
@@ -297,24 +336,36 @@ TrainResult run_training(const TrainConfig& config) {
           return bx.size(0);
         };
         optim::BnRecalibrationOptions recal;
-        recal.num_samples = config.bn_recalibration_samples;
+        recal.num_samples = config.bn_recalibration_samples / pg.world_size();
+        if (pg.world_size() > 1)
+          recal.average_across_ranks = [&](torch::Tensor& t) { pg.all_reduce_(t, dist::ReduceOp::kAvg); };
         optim::recalibrate_batchnorm(*model, forward_batch, recal);
       }
+      if (pg.world_size() > 1) dist::average_buffers(*model, pg);  // one model, one set of BN statistics
       auto eval = evaluate(*model, *val_data, epoch, eval_opts);
-      metrics.write({{"type", "eval"}, {"epoch", epoch}, {"global_step", result.steps}, {"top1", eval.top1}, {"top5", eval.top5},
+      if (pg.world_size() > 1) {
+        eval.correct1 = pg.all_reduce_sum(eval.correct1);
+        eval.correct5 = pg.all_reduce_sum(eval.correct5);
+        eval.loss_sum = pg.all_reduce_sum(eval.loss_sum);
+        eval.samples = static_cast<int64_t>(pg.all_reduce_sum(static_cast<double>(eval.samples)));
+        eval.finalize();
+      }
+      write_metrics({{"type", "eval"}, {"epoch", epoch}, {"global_step", result.steps}, {"top1", eval.top1}, {"top5", eval.top5},
                      {"loss", eval.loss}, {"samples", eval.samples}, {"eval_seconds", eval.seconds},
                      {"time", seconds_since(start)}});
-      std::fprintf(stderr, "epoch %lld: train loss %.4f, val top-1 %.2f%% top-5 %.2f%% (%lld images)\n",
+      if (main_rank)
+        std::fprintf(stderr, "epoch %lld: train loss %.4f, val top-1 %.2f%% top-5 %.2f%% (%lld images)\n",
                    static_cast<long long>(epoch + 1), result.epoch_train_loss.back(), 100 * eval.top1,
                    100 * eval.top5, static_cast<long long>(eval.samples));
-      tensorboard.add_scalar("val/top1", eval.top1, result.steps);
-      tensorboard.add_scalar("val/top5", eval.top5, result.steps);
-      tensorboard.add_scalar("val/loss", eval.loss, result.steps);
-      tensorboard.flush();
+      add_scalar("val/top1", eval.top1, result.steps);
+      add_scalar("val/top5", eval.top5, result.steps);
+      add_scalar("val/loss", eval.loss, result.steps);
+      if (tensorboard) tensorboard->flush();
       result.final_eval = eval;
       optimizer->train();
     }
-    save_checkpoint(checkpoint_path, *model, optimizer.get(), {epoch, resolved_toml});
+    if (pg.world_size() > 1) dist::average_buffers(*model, pg);
+    if (main_rank) save_checkpoint(checkpoint_path, *model, optimizer.get(), {epoch, resolved_toml});
     if (config.stop_after_epochs > 0 && epoch + 1 - first_epoch >= config.stop_after_epochs) break;
   }
 
@@ -329,10 +380,18 @@ TrainResult run_training(const TrainConfig& config) {
                     {"val_loss", result.final_eval.loss},
                     {"train_images_per_s", result.train_images_per_s},
                     {"seconds", result.seconds},
-                    {"device", device.str()}};
-  metrics.write(result.summary);
-  write_file_atomically((fs::path(config.run_dir) / "summary.json").string(), result.summary.dump(2) + "\n");
+                    {"device", device.str()},
+                    {"world_size", pg.world_size()}};
+  write_metrics(result.summary);
+  if (main_rank)
+    write_file_atomically((fs::path(config.run_dir) / "summary.json").string(), result.summary.dump(2) + "\n");
+  pg.shutdown();
   return result;
+  } catch (const std::exception& e) {
+    // The other ranks' next collective fails with this message instead of a bare timeout.
+    pg.publish_failure(e.what());
+    throw;
+  }
 }
 
 }  // namespace fastimg::train

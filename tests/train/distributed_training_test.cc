@@ -1,0 +1,59 @@
+// `fastimg train` under two Gloo ranks on this machine (the environment torchrun gives).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "dist/local_launch.h"
+#include "test_support.h"
+#include "train/synthetic_shapes.h"
+
+namespace fastimg::train {
+namespace {
+
+nlohmann::json read_json(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return nlohmann::json::parse(in);
+}
+
+TEST(DistributedTraining, TwoGlooRanksTrainAndCountEveryValidationImageOnce) {
+  testing::TempDir dir;
+  write_synthetic_dataset((dir / "train.beton").string(), {16, 1}, 2, false);
+  // 10 classes x 7 = 70 validation images: not a multiple of 2 ranks x batch, so shards are padded.
+  write_synthetic_dataset((dir / "val.beton").string(), {7, 2}, 2, false);
+  std::ofstream(dir / "c.toml") << "[data]\ntrain = \"" << (dir / "train.beton").string() << "\"\nval = \""
+                                << (dir / "val.beton").string()
+                                << "\"\nbatch_size = 8\nval_batch_size = 16\nthreads = 1\n"
+                                   "[model]\narch = \"resnet_mini\"\n[optimizer]\nlr = 0.1\n"
+                                   "[train]\nepochs = 2\nmin_res = 32\nmax_res = 32\n"
+                                   "[validation]\nres = 32\n[output]\nprogress = false\nrun_dir = \""
+                                << (dir / "run").string() << "\"\n";
+  dist::LocalLaunchOptions options;
+  options.nproc = 2;
+  options.timeout = std::chrono::minutes(5);
+  options.log_dir = (dir / "logs").string();
+  auto exits = dist::launch_local({testing::fastimg_exe().string(), "train", "--config", (dir / "c.toml").string()}, options);
+  ASSERT_EQ(exits.size(), 2u);
+  for (size_t r = 0; r < exits.size(); ++r) {
+    std::ifstream log(dir / "logs" / ("rank" + std::to_string(r) + ".log"));
+    std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(exits[r].exit_code, 0) << "rank " << r << ":\n" << text;
+  }
+  auto summary = read_json(dir / "run" / "summary.json");
+  EXPECT_EQ(summary["world_size"], 2);
+  // 160 training images, 2 ranks x 8 per batch -> 10 steps per epoch per rank.
+  EXPECT_EQ(summary["steps"], 20);
+  std::ifstream metrics(dir / "run" / "metrics.jsonl");
+  int evals = 0;
+  for (std::string line; std::getline(metrics, line);) {
+    auto j = nlohmann::json::parse(line);
+    if (j["type"] != "eval") continue;
+    ++evals;
+    EXPECT_EQ(j["samples"], 70);  // padding repeats are not counted
+  }
+  EXPECT_EQ(evals, 2);
+}
+
+}  // namespace
+}  // namespace fastimg::train
