@@ -17,9 +17,9 @@ std::filesystem::path env_path(const char* name, const char* fallback) {
 }
 }  // namespace
 
-std::filesystem::path shared_dir() { return env_path("FASTIMG_SHARED_DIR", "../shared"); }
-std::filesystem::path source_dir() { return env_path("FASTIMG_SOURCE_DIR", "."); }
-std::filesystem::path binary_dir() { return env_path("FASTIMG_BINARY_DIR", "build"); }
+std::filesystem::path shared_dir() { return env_path("FASTIMG_SHARED_DIR", FASTIMG_DEFAULT_SHARED_DIR); }
+std::filesystem::path source_dir() { return env_path("FASTIMG_SOURCE_DIR", FASTIMG_DEFAULT_SOURCE_DIR); }
+std::filesystem::path binary_dir() { return env_path("FASTIMG_BINARY_DIR", FASTIMG_DEFAULT_BINARY_DIR); }
 std::filesystem::path fastimg_exe() { return binary_dir() / "fastimg"; }
 
 TempDir::TempDir() {
@@ -47,7 +47,7 @@ CommandResult run_command(const std::string& command) {
 
 CommandResult run_python(const std::string& script, const std::string& args) {
   const char* py = std::getenv("FASTIMG_PYTHON");
-  std::string cmd = fmt::format("{} {} {}", py && *py ? py : "python3",
+  std::string cmd = fmt::format("{} {} {}", py && *py ? py : FASTIMG_DEFAULT_PYTHON,
                                 (source_dir() / "tests" / "python" / script).string(), args);
   auto result = run_command(cmd);
   if (result.exit_code != 0) ADD_FAILURE() << "python reference failed: " << cmd << "\n" << result.output;
