@@ -83,8 +83,9 @@ struct Loader::Impl {
       const format::ImageMeta m = reader.image_meta(i, image_field);
       max_image_bytes = std::max(max_image_bytes, size_t{m.width} * m.height * 3);
     }
+    // No MADV_RANDOM for the shuffled orders: it also turns off the kernel's fault-around, so a
+    // raw sample of a few hundred KB would take one page fault per 4 KB.
     if (opt.order == OrderKind::kSequential) reader.advise_sequential();
-    else reader.advise_random();
     codec::disable_opencv_threads();
 
     int n_threads = opt.threads > 0 ? opt.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
