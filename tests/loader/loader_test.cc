@@ -13,6 +13,7 @@
 #include "codec/image.h"
 #include "format/reader.h"
 #include "format/writer.h"
+#include "loader/bench.h"
 #include "test_support.h"
 #include "util/error.h"
 
@@ -230,6 +231,28 @@ TEST_F(LoaderTest, RestartingMidEpochAndErrorsAreClean) {
   EXPECT_EQ(full.size(), 4u);
   LoaderOptions bad = options((*dir_ / "missing.beton").string(), 1);
   EXPECT_THROW(Loader{bad}, Error);
+}
+
+TEST_F(LoaderTest, BenchReportsRatesAndTable) {
+  LoaderBenchOptions o;
+  o.path = mixed_path();
+  o.resolution = 32;
+  o.threads = 2;
+  o.batch_size = 8;
+  o.batches = 4;
+  o.warmup_batches = 1;
+  LoaderBenchResult r = run_loader_bench(o);
+  EXPECT_EQ(r.images, 32);
+  EXPECT_EQ(r.threads, 2);
+  EXPECT_GT(r.images_per_s, 0);
+  EXPECT_GT(r.decode_limit_images_per_s, 0);
+  EXPECT_NEAR(r.decode_limit_images_per_s, 2 * r.single_core_decode_images_per_s, 1e-6);
+  EXPECT_GT(r.naive_images_per_s, 0);
+  EXPECT_GT(r.jpeg_fraction, 0.2);
+  EXPECT_LT(r.jpeg_fraction, 0.8);
+  std::string table = bench_table(o, r);
+  EXPECT_NE(table.find("decode limit"), std::string::npos) << table;
+  EXPECT_NE(table.find("naive"), std::string::npos) << table;
 }
 
 }  // namespace
