@@ -118,10 +118,9 @@ TEST_F(EndToEnd, EveryShippedConfigRunsAFewSteps) {
     bool vit = c.arch.rfind("vit", 0) == 0;
     int64_t res = vit ? 224 : 32;  // torchvision's ViT-B/16 is fixed to 224 px
     c.train_path = (*dir_ / "train.beton").string();
-    c.val_path = (*dir_ / "val.beton").string();
+    c.val_path = "";  // evaluation is covered elsewhere; here: every recipe's training step
     c.run_dir = (*dir_ / ("cfg-" + entry.path().stem().string())).string();
-    c.batch_size = vit ? 2 : 8;
-    c.val_batch_size = 40;
+    c.batch_size = vit ? 2 : 4;
     c.min_res = c.max_res = c.val_res = res;
     c.max_steps_per_epoch = 2;
     c.stop_after_epochs = 1;
