@@ -45,6 +45,14 @@ then
   "$PYTHON" -m pip install -q --disable-pip-version-check "${PIP_PACKAGES[@]}"
 fi
 
+# ffcv (test-only): the FFCV interop tests write with ffcv and read with fastimg and back. Its C
+# extension needs a pkg-config shim for Debian's per-module OpenCV (see the script).
+if ! "$PYTHON" -c 'import ffcv' >/dev/null 2>&1; then
+  log "pip install ffcv==1.0.2 (test-only reference)"
+  PYTHON="$PYTHON" bash tests/python/install_ffcv.sh >/tmp/fastimg-ffcv-install.log 2>&1 ||
+    log "ffcv could not be installed (log: /tmp/fastimg-ffcv-install.log): the FFCV interop tests will skip"
+fi
+
 if [ "${FASTIMG_SKIP_BUILD:-0}" = "1" ]; then exit 0; fi
 
 BUILD_DIR=${FASTIMG_BUILD_DIR:-build}
