@@ -6,6 +6,14 @@
 get_filename_component(FASTIMG_TORCH_ROOT "${FASTIMG_TORCH_PREFIX}/../.." ABSOLUTE)
 add_library(fastimg_torch INTERFACE)
 if(FASTIMG_CUDA)
+  # Torch's config copies CXX_STANDARD (20) to CUDA, which CMake 3.25 cannot pass to nvcc; our .cu
+  # kernels are plain C++17. Without an arch list it would try_run a GPU probe at configure time,
+  # which fails on build machines without a GPU: default to Hopper (H100/H200).
+  set(CMAKE_CUDA_STANDARD 17)
+  set(CMAKE_CUDA_EXTENSIONS OFF)
+  if(NOT DEFINED TORCH_CUDA_ARCH_LIST AND NOT DEFINED ENV{TORCH_CUDA_ARCH_LIST})
+    set(TORCH_CUDA_ARCH_LIST "9.0")
+  endif()
   enable_language(CUDA)
   list(APPEND CMAKE_PREFIX_PATH "${FASTIMG_TORCH_PREFIX}")
   find_package(Torch REQUIRED)
