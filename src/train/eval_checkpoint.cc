@@ -1,5 +1,7 @@
 #include "train/eval_checkpoint.h"
 
+#include "dist/env.h"
+#include "dist/process_group.h"
 #include "loader/loader.h"
 #include "models/registry.h"
 #include "train/checkpoint.h"
@@ -19,8 +21,14 @@ EvalResult evaluate_checkpoint(const EvalCheckpointOptions& options) {
   auto model = models::make_model(config.arch, model_opts);
   load_checkpoint(options.checkpoint, *model, nullptr);
 
+  // Under torchrun/SLURM every rank evaluates its shard and the sums are combined exactly.
+  const dist::DistEnv env = dist::detect_env();
   torch::Device device = torch::kCPU;
-  if (options.device == "cuda" || (options.device == "auto" && torch::cuda::is_available())) device = torch::kCUDA;
+  if (options.device == "cuda" || (options.device == "auto" && torch::cuda::is_available()))
+    device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(env.local_rank));
+  dist::ProcessGroupOptions pg_options;
+  pg_options.backend = device.is_cuda() ? dist::Backend::kNccl : dist::Backend::kGloo;
+  dist::ProcessGroup pg(env, pg_options);
   model->to(device);
 
   loader::LoaderOptions lo;
@@ -32,6 +40,8 @@ EvalResult evaluate_checkpoint(const EvalCheckpointOptions& options) {
   lo.resolution = static_cast<int>(options.resolution > 0 ? options.resolution : config.val_res);
   lo.drop_last = false;
   lo.pin_memory = device.is_cuda();
+  lo.rank = pg.rank();
+  lo.world_size = pg.world_size();
   loader::Loader data(lo);
   if (data.num_classes() > config.num_classes)
     fail("{}: labels go up to {} but the checkpoint's model has {} classes", options.data, data.num_classes() - 1,
@@ -40,7 +50,18 @@ EvalResult evaluate_checkpoint(const EvalCheckpointOptions& options) {
   EvalOptions eval_opts;
   eval_opts.device = device;
   eval_opts.tta_flip = options.tta_flip;
-  return evaluate(*model, data, 0, eval_opts);
+  // Round-robin shards: rank r holds samples r, r+W, ...; the wrap-around padding is not counted.
+  eval_opts.max_samples = (data.num_samples() - pg.rank() + pg.world_size() - 1) / pg.world_size();
+  EvalResult result = evaluate(*model, data, 0, eval_opts);
+  if (pg.world_size() > 1) {
+    result.correct1 = pg.all_reduce_sum(result.correct1);
+    result.correct5 = pg.all_reduce_sum(result.correct5);
+    result.loss_sum = pg.all_reduce_sum(result.loss_sum);
+    result.samples = static_cast<int64_t>(pg.all_reduce_sum(static_cast<double>(result.samples)));
+    result.finalize();
+  }
+  pg.shutdown();
+  return result;
 }
 
 }  // namespace fastimg::train

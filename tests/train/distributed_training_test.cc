@@ -1,6 +1,8 @@
 // `fastimg train` under two Gloo ranks on this machine (the environment torchrun gives).
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -53,6 +55,43 @@ TEST(DistributedTraining, TwoGlooRanksTrainAndCountEveryValidationImageOnce) {
     EXPECT_EQ(j["samples"], 70);  // padding repeats are not counted
   }
   EXPECT_EQ(evals, 2);
+}
+
+}  // namespace
+}  // namespace fastimg::train
+
+namespace fastimg::train {
+namespace {
+
+double eval_top1(const testing::TempDir& dir, int nproc) {
+  auto result = testing::run_command(fmt::format(
+      "{} launch --nproc {} --timeout-minutes 5 -- eval --checkpoint {} --data {} --json --threads 1",
+      testing::fastimg_exe().string(), nproc, (dir / "run" / "last.pt").string(), (dir / "val.beton").string()));
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  // Every rank prints the same combined result; take the first JSON line.
+  auto brace = result.output.find("{\"checkpoint\"");
+  if (brace == std::string::npos) brace = result.output.find('{');
+  EXPECT_NE(brace, std::string::npos) << result.output;
+  auto j = nlohmann::json::parse(result.output.substr(brace, result.output.find('\n', brace) - brace));
+  EXPECT_EQ(j["samples"], 70) << nproc << " ranks";
+  return j["top1"].get<double>();
+}
+
+// The same checkpoint evaluated by 1, 2 and 3 ranks (70 images: not divisible by 2 or 3) gives
+// exactly the same top-1: shards are disjoint and padding is not counted.
+TEST(DistributedEvaluation, OneTwoAndThreeRanksAgreeExactly) {
+  testing::TempDir dir;
+  write_synthetic_dataset((dir / "train.beton").string(), {8, 1}, 2, false);
+  write_synthetic_dataset((dir / "val.beton").string(), {7, 2}, 2, false);
+  auto train = testing::run_command(fmt::format(
+      "{} train --set data.train={} --set model.arch=resnet_mini --set data.batch_size=16 --set train.epochs=1 "
+      "--set train.min_res=32 --set train.max_res=32 --set validation.res=32 --set output.progress=false "
+      "--set data.threads=1 --set output.run_dir={}",
+      testing::fastimg_exe().string(), (dir / "train.beton").string(), (dir / "run").string()));
+  ASSERT_EQ(train.exit_code, 0) << train.output;
+  double one = eval_top1(dir, 1);
+  EXPECT_EQ(eval_top1(dir, 2), one);
+  EXPECT_EQ(eval_top1(dir, 3), one);
 }
 
 }  // namespace
