@@ -5,7 +5,7 @@
 # From a session (deps/ is git-ignored, so carry it):
 #   run(command="bash scripts/device/build_and_bench.sh", carry=["deps"], timeout_s=600)
 # Environment: DEPS (default /opt/deps), BUILD (default /tmp/fastimg-build-cuda), BENCH_ITERS (20),
-# BENCH_ARGS (extra compare.py arguments), SKIP_BENCH=1. Logs and results go to $OUT when set.
+# BENCH_ARGS (extra compare.py arguments), SKIP_BENCH=1, CONFIGURE_ONLY=1. Logs and results go to $OUT when set.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SRC=$PWD
@@ -27,11 +27,15 @@ done
 # Debian reaches BLAS/LAPACK through alternatives symlinks, which dpkg -x does not create.
 ln -sf blas/libblas.so.3 "$DEPS/usr/lib/$ARCH/libblas.so.3"
 ln -sf lapack/liblapack.so.3 "$DEPS/usr/lib/$ARCH/liblapack.so.3"
-export LD_LIBRARY_PATH="$LIBS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# No global LD_LIBRARY_PATH (python3/torch must keep the image's own libraries): the binaries get
+# an RPATH (not RUNPATH, so it also serves OpenCV's own dependencies) to the unpacked libraries.
 export PKG_CONFIG_PATH="$DEPS/usr/lib/$ARCH/pkgconfig:$DEPS/usr/share/pkgconfig"
 export PKG_CONFIG_SYSROOT_DIR="$DEPS"  # the .pc files say /usr: prefix their -I/-L with $DEPS
-PKGCONF_ARG=()
-if ! command -v pkg-config >/dev/null; then PKGCONF_ARG=(-DPKG_CONFIG_EXECUTABLE="$DEPS/usr/bin/pkgconf"); fi
+mkdir -p "$DEPS/bin"
+printf '#!/bin/sh\nLD_LIBRARY_PATH="%s" exec "%s" "$@"\n' "$DEPS/usr/lib/$ARCH" "$DEPS/usr/bin/pkgconf" > "$DEPS/bin/pkg-config"
+chmod +x "$DEPS/bin/pkg-config"
+PKGCONF_ARG=(-DPKG_CONFIG_EXECUTABLE="$DEPS/bin/pkg-config")
+if command -v pkg-config >/dev/null; then PKGCONF_ARG=(-DPKG_CONFIG_EXECUTABLE="$(command -v pkg-config)"); fi
 SHARED_ARG=()
 if [ ! -d ../shared/data/imagenet-sample ]; then SHARED_ARG=(-DFASTIMG_SHARED_DIR="$SRC/deps/shared"); fi
 
@@ -40,9 +44,10 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader ||
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFASTIMG_CUDA=ON \
   -DCMAKE_PREFIX_PATH="$DEPS/usr" -DCMAKE_LIBRARY_ARCHITECTURE=$ARCH \
   -DFASTIMG_NVJPEG_ROOT="$SRC/deps/nvjpeg/nvidia/cu13" \
-  -DCMAKE_EXE_LINKER_FLAGS="-Wl,-rpath-link,$LIBS -Wl,-rpath,$LIBS" \
+  -DCMAKE_EXE_LINKER_FLAGS="-Wl,--disable-new-dtags -Wl,-rpath-link,$LIBS -Wl,-rpath,$LIBS" \
   "${PKGCONF_ARG[@]}" "${SHARED_ARG[@]}" > "$LOG/configure.log" 2>&1 || { tail -40 "$LOG/configure.log"; exit 1; }
 grep -E "nvJPEG|CUDA NVCC flags" "$LOG/configure.log" || true
+[ "${CONFIGURE_ONLY:-0}" = 1 ] && exit 0  # for checking the unpacked dependencies without a GPU
 
 echo "== build GPU tests and bench/gpu (-j$JOBS)"
 TARGETS="cuda_device_stage_test nvjpeg_decoder_test cuda_graph_step_test device_stage_test train_step_bench"

@@ -1,0 +1,200 @@
+#include "codec/nvjpeg_decoder.h"
+
+#if defined(FASTIMG_HAS_NVJPEG)
+#include <nvjpeg.h>
+
+#include <string>
+#include <vector>
+
+#include "codec/internal/gpu_crop_resize.h"
+#include "util/error.h"
+
+namespace fastimg::codec {
+namespace {
+
+void check_cuda(cudaError_t rc, std::string_view what) {
+  if (rc != cudaSuccess) fail("{}: CUDA error: {}", what, cudaGetErrorString(rc));
+}
+
+void check_nvjpeg(nvjpegStatus_t rc, std::string_view what) {
+  if (rc != NVJPEG_STATUS_SUCCESS) fail("{}: nvJPEG error {}", what, static_cast<int>(rc));
+}
+
+constexpr size_t kAlign = 256;
+size_t align_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+
+}  // namespace
+
+struct NvjpegDecoder::State {
+  int device = 0;
+  bool hardware = false;
+  // hw: the hardware engine's batched decoder (when created); sw: the default backend, for the
+  // streams the engine rejects (progressive, 4:1:0, 4:1:1, ...) and for GPUs without an engine.
+  nvjpegHandle_t hw = nullptr, sw = nullptr;
+  nvjpegJpegState_t hw_state = nullptr, sw_state = nullptr;
+  nvjpegJpegStream_t parsed = nullptr;
+  int hw_batch = -1;  // the batch size hw_state was initialised for
+
+  uint8_t* arena = nullptr;  // decoded full-resolution images, stream-ordered
+  size_t arena_bytes = 0;
+  internal::GpuCropJob* jobs_dev = nullptr;
+  internal::GpuCropJob* jobs_host = nullptr;  // pinned, so the upload is asynchronous
+  int jobs_capacity = 0;
+  cudaEvent_t jobs_uploaded = nullptr;  // jobs_host may be rewritten once this has completed
+
+  ~State() {
+    cudaSetDevice(device);
+    if (jobs_uploaded) {
+      cudaEventSynchronize(jobs_uploaded);
+      cudaEventDestroy(jobs_uploaded);
+    }
+    cudaFree(arena);
+    cudaFree(jobs_dev);
+    cudaFreeHost(jobs_host);
+    if (parsed) nvjpegJpegStreamDestroy(parsed);
+    if (hw_state) nvjpegJpegStateDestroy(hw_state);
+    if (sw_state) nvjpegJpegStateDestroy(sw_state);
+    if (hw) nvjpegDestroy(hw);
+    if (sw) nvjpegDestroy(sw);
+  }
+};
+
+NvjpegDecoder::NvjpegDecoder(int device) : state_(std::make_unique<State>()) {
+  auto& s = *state_;
+  s.device = device;
+  check_cuda(cudaSetDevice(device), "nvJPEG decoder");
+  // The hardware backend exists only on GPUs with a JPEG engine; creating it fails elsewhere.
+  if (nvjpegCreateEx(NVJPEG_BACKEND_HARDWARE, nullptr, nullptr, 0, &s.hw) == NVJPEG_STATUS_SUCCESS) {
+    s.hardware = true;
+    check_nvjpeg(nvjpegJpegStateCreate(s.hw, &s.hw_state), "nvJPEG hardware state");
+  } else {
+    s.hw = nullptr;
+  }
+  check_nvjpeg(nvjpegCreateEx(NVJPEG_BACKEND_DEFAULT, nullptr, nullptr, 0, &s.sw), "nvJPEG handle");
+  check_nvjpeg(nvjpegJpegStateCreate(s.sw, &s.sw_state), "nvJPEG state");
+  check_nvjpeg(nvjpegJpegStreamCreate(s.hardware ? s.hw : s.sw, &s.parsed), "nvJPEG stream");
+  check_cuda(cudaEventCreateWithFlags(&s.jobs_uploaded, cudaEventDisableTiming), "nvJPEG decoder");
+}
+
+NvjpegDecoder::~NvjpegDecoder() = default;
+
+bool NvjpegDecoder::hardware() const { return state_->hardware; }
+
+JpegInfo NvjpegDecoder::read_header(std::span<const uint8_t> jpeg, std::string_view what) {
+  int components = 0;
+  nvjpegChromaSubsampling_t subsampling{};
+  int widths[NVJPEG_MAX_COMPONENT] = {}, heights[NVJPEG_MAX_COMPONENT] = {};
+  check_nvjpeg(nvjpegGetImageInfo(state_->sw, jpeg.data(), jpeg.size(), &components, &subsampling, widths, heights),
+               what);
+  return {widths[0], heights[0], components};
+}
+
+void NvjpegDecoder::decode_crop_resize(std::span<const GpuDecodeJob> jobs, int out_w, int out_h, uint8_t* dst,
+                                       cudaStream_t stream) {
+  auto& s = *state_;
+  const int count = static_cast<int>(jobs.size());
+  if (count == 0) return;
+  if (out_w <= 0 || out_h <= 0) fail("nvJPEG decode: output size {}x{} is empty", out_w, out_h);
+  check_cuda(cudaSetDevice(s.device), "nvJPEG decode");
+
+  // Headers first: image sizes place every decoded image in the arena; crops are checked here.
+  std::vector<JpegInfo> info(count);
+  std::vector<size_t> offset(count);
+  size_t total = 0;
+  for (int i = 0; i < count; ++i) {
+    info[i] = read_header(jobs[i].jpeg, jobs[i].what);
+    const Rect& c = jobs[i].crop;
+    const bool whole = c.width == 0 && c.height == 0;
+    if (!whole && (c.x < 0 || c.y < 0 || c.width <= 0 || c.height <= 0 || c.x + c.width > info[i].width ||
+                   c.y + c.height > info[i].height)) {
+      fail("{}: crop {}x{}+{}+{} outside the {}x{} image", jobs[i].what, c.width, c.height, c.x, c.y, info[i].width,
+           info[i].height);
+    }
+    offset[i] = total;
+    total += align_up(static_cast<size_t>(info[i].width) * info[i].height * 3);
+  }
+  if (total > s.arena_bytes) {
+    // Stream-ordered: the old arena is released after the work already queued on `stream`.
+    if (s.arena) check_cuda(cudaFreeAsync(s.arena, stream), "nvJPEG decode");
+    s.arena_bytes = total + total / 4;
+    check_cuda(cudaMallocAsync(reinterpret_cast<void**>(&s.arena), s.arena_bytes, stream), "nvJPEG decode scratch");
+  }
+  std::vector<nvjpegImage_t> images(count);
+  for (int i = 0; i < count; ++i) {
+    images[i] = nvjpegImage_t{};
+    images[i].channel[0] = s.arena + offset[i];
+    images[i].pitch[0] = static_cast<size_t>(info[i].width) * 3;
+  }
+
+  // The hardware engine takes what it supports in one batched call; the rest decode one by one.
+  std::vector<int> batched, single;
+  for (int i = 0; i < count; ++i) {
+    int unsupported = 1;
+    if (s.hardware && nvjpegJpegStreamParse(s.hw, jobs[i].jpeg.data(), jobs[i].jpeg.size(), 0, 0, s.parsed) ==
+                          NVJPEG_STATUS_SUCCESS) {
+      if (nvjpegDecodeBatchedSupported(s.hw, s.parsed, &unsupported) != NVJPEG_STATUS_SUCCESS) unsupported = 1;
+    }
+    (unsupported == 0 ? batched : single).push_back(i);
+  }
+  if (!batched.empty()) {
+    const int n = static_cast<int>(batched.size());
+    if (n != s.hw_batch) {
+      check_nvjpeg(nvjpegDecodeBatchedInitialize(s.hw, s.hw_state, n, 1, NVJPEG_OUTPUT_RGBI), "nvJPEG batch init");
+      s.hw_batch = n;
+    }
+    std::vector<const unsigned char*> data(n);
+    std::vector<size_t> lengths(n);
+    std::vector<nvjpegImage_t> outs(n);
+    for (int k = 0; k < n; ++k) {
+      data[k] = jobs[batched[k]].jpeg.data();
+      lengths[k] = jobs[batched[k]].jpeg.size();
+      outs[k] = images[batched[k]];
+    }
+    if (nvjpegDecodeBatched(s.hw, s.hw_state, data.data(), lengths.data(), outs.data(), stream) !=
+        NVJPEG_STATUS_SUCCESS) {
+      // A batch fails as a whole: decode its images singly to name the sample that is bad.
+      s.hw_batch = -1;
+      single.insert(single.end(), batched.begin(), batched.end());
+    }
+  }
+  for (int i : single) {
+    check_nvjpeg(nvjpegDecode(s.sw, s.sw_state, jobs[i].jpeg.data(), jobs[i].jpeg.size(), NVJPEG_OUTPUT_RGBI,
+                              &images[i], stream),
+                 jobs[i].what);
+  }
+
+  // Crop windows go up through a pinned staging array; wait for the previous upload before reuse.
+  if (count > s.jobs_capacity) {
+    check_cuda(cudaEventSynchronize(s.jobs_uploaded), "nvJPEG decode");
+    cudaFreeHost(s.jobs_host);
+    if (s.jobs_dev) check_cuda(cudaFreeAsync(s.jobs_dev, stream), "nvJPEG decode");
+    s.jobs_capacity = count;
+    check_cuda(cudaMallocHost(reinterpret_cast<void**>(&s.jobs_host), sizeof(internal::GpuCropJob) * count),
+               "nvJPEG decode");
+    check_cuda(cudaMallocAsync(reinterpret_cast<void**>(&s.jobs_dev), sizeof(internal::GpuCropJob) * count, stream),
+               "nvJPEG decode");
+  } else {
+    check_cuda(cudaEventSynchronize(s.jobs_uploaded), "nvJPEG decode");
+  }
+  for (int i = 0; i < count; ++i) {
+    const Rect& c = jobs[i].crop;
+    const bool whole = c.width == 0 && c.height == 0;
+    s.jobs_host[i] = internal::GpuCropJob{s.arena + offset[i],
+                                          static_cast<int64_t>(info[i].width) * 3,
+                                          info[i].width,
+                                          info[i].height,
+                                          whole ? 0 : c.x,
+                                          whole ? 0 : c.y,
+                                          whole ? info[i].width : c.width,
+                                          whole ? info[i].height : c.height,
+                                          jobs[i].flip ? 1 : 0};
+  }
+  check_cuda(cudaMemcpyAsync(s.jobs_dev, s.jobs_host, sizeof(internal::GpuCropJob) * count, cudaMemcpyHostToDevice,
+                             stream),
+             "nvJPEG decode");
+  check_cuda(cudaEventRecord(s.jobs_uploaded, stream), "nvJPEG decode");
+  check_cuda(internal::launch_crop_resize(s.jobs_dev, count, out_w, out_h, dst, stream), "nvJPEG crop/resize");
+}
+
+}  // namespace fastimg::codec
+#endif  // FASTIMG_HAS_NVJPEG
