@@ -29,15 +29,25 @@ CheckpointInfo read_info(torch::serialize::InputArchive& archive, const std::str
     fail("{}: not a fastimg checkpoint (missing epoch/config)", path);
   info.epoch = epoch.toInt();
   info.config_toml = config.toStringRef();
+  c10::IValue next_step, best;
+  if (archive.try_read("fastimg_next_step", next_step)) info.next_step = next_step.toInt();
+  if (archive.try_read("fastimg_best_top1", best)) info.best_top1 = best.toDouble();
   return info;
 }
 }  // namespace
 
 void save_checkpoint(const std::string& path, torch::nn::Module& model, const optim::Optimizer* optimizer,
-                     const CheckpointInfo& info) {
+                     const CheckpointInfo& info, const DynamicLossScaler* scaler) {
   torch::serialize::OutputArchive archive;
   archive.write(kEpochKey, c10::IValue(info.epoch));
   archive.write(kConfigKey, c10::IValue(info.config_toml));
+  archive.write("fastimg_next_step", c10::IValue(info.next_step));
+  archive.write("fastimg_best_top1", c10::IValue(info.best_top1));
+  if (scaler) {
+    torch::serialize::OutputArchive scaler_archive;
+    scaler->save(scaler_archive);
+    archive.write("loss_scaler", scaler_archive);
+  }
   torch::serialize::OutputArchive model_archive;
   model.save(model_archive);
   archive.write("model", model_archive);
@@ -61,7 +71,8 @@ CheckpointInfo read_checkpoint_info(const std::string& path) {
   return read_info(archive, path);
 }
 
-CheckpointInfo load_checkpoint(const std::string& path, torch::nn::Module& model, optim::Optimizer* optimizer) {
+CheckpointInfo load_checkpoint(const std::string& path, torch::nn::Module& model, optim::Optimizer* optimizer,
+                               DynamicLossScaler* scaler) {
   auto archive = open_archive(path);
   CheckpointInfo info = read_info(archive, path);
   try {
@@ -72,6 +83,10 @@ CheckpointInfo load_checkpoint(const std::string& path, torch::nn::Module& model
       torch::serialize::InputArchive optimizer_archive;
       archive.read("optimizer", optimizer_archive);
       optimizer->load(optimizer_archive);
+    }
+    if (scaler) {
+      torch::serialize::InputArchive scaler_archive;
+      if (archive.try_read("loss_scaler", scaler_archive)) scaler->load(scaler_archive);
     }
   } catch (const c10::Error& e) {
     fail("{}: checkpoint does not match the model/optimizer: {}", path, e.what_without_backtrace());

@@ -23,6 +23,7 @@
 #include "train/tensorboard.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
+#include "util/interrupt.h"
 #include "util/progress.h"
 #include "util/rng.h"
 
@@ -121,6 +122,8 @@ TrainResult run_training(const TrainConfig& config) {
   pg_options.backend = device.is_cuda() ? dist::Backend::kNccl : dist::Backend::kGloo;
   dist::ProcessGroup pg(env, pg_options);
   const bool main_rank = pg.is_main();
+  // SIGINT/SIGTERM: finish the current step, write a resumable checkpoint, exit with an error.
+  GracefulInterrupts graceful;
   try {
   const torch::ScalarType amp_dtype = parse_precision(config.precision);
 
@@ -173,11 +176,14 @@ TrainResult run_training(const TrainConfig& config) {
   if (amp_dtype == torch::kHalf) scaler = std::make_unique<DynamicLossScaler>();
   const auto schedule = schedule_options(config);
 
-  int64_t first_epoch = 0;
+  int64_t first_epoch = 0, skip_steps = 0;
+  double best_top1 = -1;
   bool resumed = false;
   if (config.resume && fs::exists(checkpoint_path)) {
-    auto info = load_checkpoint(checkpoint_path, *model, optimizer.get());
+    auto info = load_checkpoint(checkpoint_path, *model, optimizer.get(), scaler.get());
     first_epoch = info.epoch + 1;
+    skip_steps = info.next_step;  // interrupted mid-epoch: replay the order up to there
+    best_top1 = info.best_top1;
     resumed = true;
   }
   if (pg.world_size() > 1) {
@@ -232,6 +238,11 @@ TrainResult run_training(const TrainConfig& config) {
                       config.progress && main_rank);
     double loss_sum = 0, window_loss = 0;
     int64_t step = 0, window_steps = 0;
+    // Resuming an interrupted epoch: the order is a function of (seed, epoch), so skipping the
+    // batches already trained on continues exactly where the run stopped.
+    for (; skip_steps > 0 && step < skip_steps; ++step)
+      if (!train_data.next()) break;
+    skip_steps = 0;
     double window_wait = 0;  // seconds spent waiting for the loader in this log window
     auto window_start = Clock::now();
     while (step < steps_per_epoch) {
@@ -293,6 +304,18 @@ TrainResult run_training(const TrainConfig& config) {
       ++step;
       ++result.steps;
       progress.advance(static_cast<uint64_t>(y.size(0) * pg.world_size()));
+      // Ranks agree on stopping (a signal may reach only some of them): one tiny all-reduce per step.
+      bool stop = interrupt_requested();
+      if (pg.world_size() > 1) stop = pg.all_reduce_sum(stop ? 1.0 : 0.0) > 0;
+      if (stop && step < steps_per_epoch) {
+        if (pg.world_size() > 1) dist::average_buffers(*model, pg);
+        if (main_rank)
+          save_checkpoint(checkpoint_path, *model, optimizer.get(), {epoch - 1, resolved_toml, step, best_top1},
+                          scaler.get());
+        pg.barrier();
+        fail("interrupted (signal {}) at epoch {} step {}: {} saved; continue with --set output.resume=true",
+             interrupt_signal(), epoch + 1, step, checkpoint_path);
+      }
       if (step % std::max<int64_t>(1, config.log_every) == 0 || step == steps_per_epoch) {
         double mean_loss = window_steps > 0 ? window_loss / window_steps : NAN;
         if (pg.world_size() > 1) mean_loss = pg.all_reduce_sum(mean_loss) / pg.world_size();
@@ -362,10 +385,16 @@ TrainResult run_training(const TrainConfig& config) {
       add_scalar("val/loss", eval.loss, result.steps);
       if (tensorboard) tensorboard->flush();
       result.final_eval = eval;
+      if (eval.top1 > best_top1) {
+        best_top1 = eval.top1;
+        if (main_rank)
+          save_checkpoint((fs::path(config.run_dir) / "best.pt").string(), *model, optimizer.get(),
+                          {epoch, resolved_toml, 0, best_top1}, scaler.get());
+      }
       optimizer->train();
     }
     if (pg.world_size() > 1) dist::average_buffers(*model, pg);
-    if (main_rank) save_checkpoint(checkpoint_path, *model, optimizer.get(), {epoch, resolved_toml});
+    if (main_rank) save_checkpoint(checkpoint_path, *model, optimizer.get(), {epoch, resolved_toml, 0, best_top1}, scaler.get());
     if (config.stop_after_epochs > 0 && epoch + 1 - first_epoch >= config.stop_after_epochs) break;
   }
 

@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "util/error.h"
+#include "util/interrupt.h"
 
 namespace fastimg {
 namespace {
@@ -22,7 +23,12 @@ std::array<std::atomic<bool>, kSlots> g_used{};
 std::array<std::array<char, kPathMax>, kSlots> g_paths{};
 std::once_flag g_install_once;
 
+std::atomic<int> g_graceful_depth{0};
+std::atomic<int> g_interrupt_signal{0};
+
 void on_signal(int sig) {
+  // Inside a GracefulInterrupts scope the first signal is only recorded.
+  if (g_graceful_depth.load() > 0 && g_interrupt_signal.exchange(sig) == 0) return;
   for (int i = 0; i < kSlots; ++i) {
     if (g_used[i].load()) unlink(g_paths[i].data());
   }
@@ -30,7 +36,7 @@ void on_signal(int sig) {
   raise(sig);
 }
 
-int register_temp(const std::string& path) {
+void install_handlers() {
   std::call_once(g_install_once, [] {
     struct sigaction sa{};
     sa.sa_handler = on_signal;
@@ -38,6 +44,10 @@ int register_temp(const std::string& path) {
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
   });
+}
+
+int register_temp(const std::string& path) {
+  install_handlers();
   if (path.size() >= kPathMax) return -1;
   for (int i = 0; i < kSlots; ++i) {
     bool expected = false;
@@ -57,6 +67,15 @@ void unregister_temp(int slot) {
 }
 
 }  // namespace
+
+bool interrupt_requested() { return g_interrupt_signal.load() != 0; }
+int interrupt_signal() { return g_interrupt_signal.load(); }
+
+GracefulInterrupts::GracefulInterrupts() {
+  install_handlers();
+  g_graceful_depth.fetch_add(1);
+}
+GracefulInterrupts::~GracefulInterrupts() { g_graceful_depth.fetch_sub(1); }
 
 AtomicFile::AtomicFile(std::string final_path)
     : final_path_(std::move(final_path)), temp_path_(final_path_ + ".tmp-" + std::to_string(getpid())) {

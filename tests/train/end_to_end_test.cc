@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -130,6 +132,45 @@ TEST_F(EndToEnd, EveryShippedConfigRunsAFewSteps) {
     EXPECT_EQ(result.steps, 2);
     EXPECT_TRUE(std::isfinite(result.epoch_train_loss.at(0)));
   }
+}
+
+}  // namespace
+}  // namespace fastimg::train
+
+namespace fastimg::train {
+namespace {
+
+// SIGTERM mid-epoch: the run writes a resumable checkpoint and exits non-zero; resuming finishes
+// with exactly the weights of an uninterrupted run.
+TEST_F(EndToEnd, SigtermMidEpochThenResumeEqualsAnUninterruptedRun) {
+  const std::string exe = testing::fastimg_exe().string();
+  auto args = [&](const std::string& run) {
+    return fmt::format(
+        "--set data.train={} --set model.arch=resnet_mini --set data.batch_size=8 --set data.threads=2 "
+        "--set train.epochs=2 --set train.min_res=32 --set train.max_res=32 --set train.log_every=1 "
+        "--set output.progress=false --set train.seed=5 --set output.run_dir={}",
+        (*dir_ / "train.beton").string(), (*dir_ / run).string());
+  };
+  auto interrupted = testing::run_command(fmt::format(
+      "{} train {} & pid=$!; for i in $(seq 1 1200); do grep -q '\"type\":\"train\"' {}/metrics.jsonl 2>/dev/null && "
+      "break; sleep 0.05; done; kill -TERM $pid; wait $pid; echo \"rc=$?\"",
+      exe, args("run-int"), (*dir_ / "run-int").string()));
+  EXPECT_NE(interrupted.output.find("interrupted (signal 15)"), std::string::npos) << interrupted.output;
+  EXPECT_NE(interrupted.output.find("rc=1"), std::string::npos) << interrupted.output;
+  auto info = read_checkpoint_info((*dir_ / "run-int" / "last.pt").string());
+  EXPECT_EQ(info.epoch, -1);  // stopped inside the first epoch
+  EXPECT_GT(info.next_step, 0);
+
+  auto resumed = testing::run_command(fmt::format("{} train {} --set output.resume=true", exe, args("run-int")));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  auto straight = testing::run_command(fmt::format("{} train {}", exe, args("run-straight-cli")));
+  ASSERT_EQ(straight.exit_code, 0) << straight.output;
+
+  TrainConfig c = tiny_config("unused");
+  auto a = load_weights((*dir_ / "run-int" / "last.pt").string(), c);
+  auto b = load_weights((*dir_ / "run-straight-cli" / "last.pt").string(), c);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << "tensor " << i;
 }
 
 }  // namespace
