@@ -47,7 +47,7 @@ const bool registered = fastimg::cli::register_command(
        auto* loader = app.add_subcommand("loader", "Loader images/s vs the decode limit and a naive baseline");
        auto args = std::make_shared<BenchLoaderArgs>();
        auto& o = args->options;
-       loader->add_option("--data", o.path, "The .beton file")->required();
+       loader->add_option("--data", o.path, "A .beton file, an ImageFolder directory, or .tar shards (file, glob, {a..b})")->required();
        loader->add_option("--res", o.resolution, "Output side in pixels")->capture_default_str();
        loader->add_option("--threads", o.threads, "Decode threads (0 = all cores)")->capture_default_str();
        loader->add_option("--batch-size", o.batch_size, "Images per batch")->capture_default_str();

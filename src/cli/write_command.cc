@@ -1,25 +1,34 @@
 // fastimg write --from-imagefolder DIR --out FILE: an ImageFolder to a .beton dataset file.
+// fastimg write --from-webdataset 'train-*.tar' --out FILE: WebDataset shards (image + .cls) likewise.
 
 #include <algorithm>
 #include <cstdio>
 
 #include "cli/command.h"
+#include "codec/image.h"
 #include "format/writer.h"
+#include "loader/webdataset_source.h"
+#include "util/error.h"
 
 namespace {
 
 struct WriteArgs {
-  std::string from_imagefolder, out;
+  std::string from_imagefolder, from_webdataset, out;
   fastimg::format::WriterOptions options;
   bool no_shuffle = false;
 };
 
 const bool registered = fastimg::cli::register_command(
-    {"write", "Write an ImageFolder (DIR/<class>/<image>) to a .beton dataset file (FFCV layout)",
+    {"write", "Write an ImageFolder (DIR/<class>/<image>) or WebDataset shards to a .beton dataset file (FFCV layout)",
      [](CLI::App& app) {
        auto args = std::make_shared<WriteArgs>();
        auto& o = args->options;
-       app.add_option("--from-imagefolder", args->from_imagefolder, "Source folder: DIR/<class>/<image>")->required();
+       auto* from_folder =
+           app.add_option("--from-imagefolder", args->from_imagefolder, "Source folder: DIR/<class>/<image>");
+       auto* from_shards = app.add_option("--from-webdataset", args->from_webdataset,
+                                          "Source tar shards (image + .cls per sample): a file, a glob or {a..b}");
+       from_folder->excludes(from_shards);
+       from_shards->excludes(from_folder);
        app.add_option("--out", args->out, "Output .beton file")->required();
        app.add_option("--max-res", o.max_resolution, "Shrink images whose longest side is larger (0 = keep)")
            ->capture_default_str();
@@ -34,7 +43,27 @@ const bool registered = fastimg::cli::register_command(
        app.callback([args] {
          args->options.shuffle = !args->no_shuffle;
          args->options.progress = true;
-         auto report = fastimg::format::write_imagefolder(args->from_imagefolder, args->out, args->options);
+         if (args->from_imagefolder.empty() && args->from_webdataset.empty())
+           throw fastimg::Error("write: give --from-imagefolder DIR or --from-webdataset 'SHARDS.tar'");
+         fastimg::format::WriteReport report;
+         if (!args->from_webdataset.empty()) {
+           // The shard index gives each sample's image bytes as a view into the mapped shards.
+           const fastimg::loader::WebDatasetSource shards(args->from_webdataset);
+           for (const auto& p : shards.open_problems()) std::fprintf(stderr, "skipped: %s\n", p.c_str());
+           if (args->options.strict && !shards.open_problems().empty())
+             throw fastimg::Error(args->from_webdataset + ": " + shards.open_problems().front() + " (--strict)");
+           fastimg::format::LabeledImageSource source;
+           source.size = shards.num_samples();
+           source.name = [&](size_t i) { return shards.sample_name(i); };
+           source.load = [&](size_t i) {
+             std::vector<uint8_t> unused;
+             return fastimg::codec::decode_image(shards.sample(i, unused).bytes, shards.sample_name(i));
+           };
+           source.label = [&](size_t i) { return shards.label(i); };
+           report = fastimg::format::write_images(source, args->out, args->options);
+         } else {
+           report = fastimg::format::write_imagefolder(args->from_imagefolder, args->out, args->options);
+         }
          // printf, not fmt: this file sees LibTorch's bundled fmt headers (the PCH), not the system's.
          for (const auto& error : report.errors) std::fprintf(stderr, "skipped: %s\n", error.c_str());
          std::printf("wrote %s: %llu images (%llu JPEG, %llu raw), %llu skipped, %.1f MiB, %.1f s, %.0f images/s\n",

@@ -18,6 +18,8 @@
 #include "augment/random_resized_crop.h"
 #include "codec/jpeg_decoder.h"
 #include "format/reader.h"
+#include "loader/beton_source.h"
+#include "loader/source.h"
 #include "loader/order.h"
 #include "util/error.h"
 #include "util/rng.h"
@@ -43,19 +45,38 @@ struct Rate {
   double wall = 0, cpu = 0;
 };
 
-// Single-core full decode rate over the file's JPEG samples (at least ~1 s or 2 passes over 200).
-Rate single_core_decode_rate(const format::Reader& reader, int field) {
-  std::vector<uint64_t> jpegs;
-  for (uint64_t i = 0; i < reader.num_samples() && jpegs.size() < 200; ++i)
-    if (reader.image_meta(i, field).mode == static_cast<uint8_t>(format::ImageMode::kJpeg)) jpegs.push_back(i);
+bool is_jpeg(std::span<const uint8_t> b) { return b.size() >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF; }
+
+// Samples the JPEG fraction is measured on: all of a .beton (metadata only), else up to 1000
+// evenly spaced ones (each is a file read).
+std::vector<uint64_t> probe_samples(const Source& source) {
+  const uint64_t n = source.num_samples();
+  const uint64_t count = source.kind() == SourceKind::kBeton ? n : std::min<uint64_t>(n, 1000);
+  std::vector<uint64_t> out;
+  for (uint64_t k = 0; k < count; ++k) out.push_back(k * n / count);
+  return out;
+}
+
+// Single-core full decode rate over the source's JPEG samples (copied to memory first, so no I/O
+// is timed; at least ~1 s or 2 passes over 200).
+Rate single_core_decode_rate(const Source& source) {
+  std::vector<std::vector<uint8_t>> jpegs;
+  std::vector<uint8_t> buffer;
+  for (uint64_t i = 0; i < source.num_samples() && i < 5000 && jpegs.size() < 200; ++i) {
+    try {
+      const SampleData d = source.sample(i, buffer);
+      if (d.encoding != SampleEncoding::kRaw && is_jpeg(d.bytes)) jpegs.emplace_back(d.bytes.begin(), d.bytes.end());
+    } catch (const Error&) {
+    }
+  }
   if (jpegs.empty()) return {};
   codec::JpegDecoder decoder;
-  for (size_t k = 0; k < std::min<size_t>(jpegs.size(), 10); ++k) decoder.decode_full(reader.image_data(jpegs[k], field));
+  for (size_t k = 0; k < std::min<size_t>(jpegs.size(), 10); ++k) decoder.decode_full(jpegs[k]);
   int64_t n = 0;
   const auto start = Clock::now();
   const double cpu0 = thread_cpu_seconds();
   while (n < 2 * static_cast<int64_t>(jpegs.size()) || seconds_since(start) < 1.0) {
-    decoder.decode_full(reader.image_data(jpegs[n % jpegs.size()], field));
+    decoder.decode_full(jpegs[n % jpegs.size()]);
     ++n;
   }
   return {n / seconds_since(start), n / (thread_cpu_seconds() - cpu0)};
@@ -139,12 +160,20 @@ LoaderBenchResult run_loader_bench(const LoaderBenchOptions& o) {
   Loader loader(lo);
   result.threads = loader.num_threads();
 
-  format::Reader reader(o.path);
-  const int field = reader.field_index(lo.image_field);
-  uint64_t jpegs = 0;
-  for (uint64_t i = 0; i < reader.num_samples(); ++i)
-    jpegs += reader.image_meta(i, field).mode == static_cast<uint8_t>(format::ImageMode::kJpeg);
-  result.jpeg_fraction = reader.num_samples() ? double(jpegs) / reader.num_samples() : 0;
+  const Source& source = loader.source();
+  {
+    uint64_t jpegs = 0;
+    std::vector<uint8_t> buffer;
+    const std::vector<uint64_t> probe = probe_samples(source);
+    for (uint64_t i : probe) {
+      try {
+        const SampleData d = source.sample(i, buffer);
+        jpegs += d.encoding != SampleEncoding::kRaw && is_jpeg(d.bytes);
+      } catch (const Error&) {
+      }
+    }
+    result.jpeg_fraction = probe.empty() ? 0 : double(jpegs) / probe.size();
+  }
 
   // Batches across epoch boundaries count too: a small file is simply read again.
   int64_t epoch = 0;
@@ -168,12 +197,14 @@ LoaderBenchResult run_loader_bench(const LoaderBenchOptions& o) {
   // images not counted, so the CPU figure is a slight underestimate.
   result.images_per_cpu_s = result.images / (process_cpu_seconds() - cpu0);
 
-  const Rate decode = single_core_decode_rate(reader, field);
+  const Rate decode = single_core_decode_rate(source);
   result.single_core_decode_images_per_s = decode.wall;
   result.single_core_decode_images_per_cpu_s = decode.cpu;
   result.decode_limit_images_per_s = decode.wall * result.threads;
-  if (o.baseline) {
-    const Rate naive = naive_rate(reader, field, o, result.threads, result.images);
+  // The naive baseline reads .beton files only.
+  const auto* beton = dynamic_cast<const BetonSource*>(&source);
+  if (o.baseline && beton) {
+    const Rate naive = naive_rate(beton->reader(), beton->image_field(), o, result.threads, result.images);
     result.naive_images_per_s = naive.wall;
     result.naive_images_per_cpu_s = naive.cpu;
   }

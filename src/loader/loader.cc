@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -13,9 +14,9 @@
 #include "augment/random_resized_crop.h"
 #include "codec/crop_resize.h"
 #include "codec/jpeg_decoder.h"
-#include "format/reader.h"
 #include "loader/batch_buffers.h"
 #include "loader/order.h"
+#include "loader/source.h"
 #include "util/error.h"
 #include "util/rng.h"
 
@@ -26,17 +27,25 @@ namespace fastimg::loader {
 // (so a slow JPEG never leaves other threads idle behind a fixed range) and wait only when the
 // slot of their batch is still held by the consumer. Which thread decodes a sample does not
 // change its pixels: its crop and flip come from derive_seed(seed, epoch, sample).
+//
+// A sample that cannot be read or decoded is reported once (stderr and problems()) and marked bad;
+// its batch position takes the next good sample of the rank's order (wrapping around), decoded
+// with that sample's own crop and flip. Whether a sample is bad does not depend on timing, so the
+// batches stay identical for any thread count. Under `strict` the first bad sample is an error.
 struct Loader::Impl {
   LoaderOptions opt;
-  format::Reader reader;
-  int image_field = -1, label_field = -1;
-  std::vector<int64_t> labels;
+  std::unique_ptr<Source> source;
   std::vector<uint64_t> page_of;
+  std::unique_ptr<std::atomic<uint8_t>[]> bad;  // per sample: known unreadable
+  std::mutex problems_mu;
+  std::vector<std::string> problems;
+  std::atomic<uint64_t> skipped{0};
   int64_t num_classes = 0;
   size_t max_image_bytes = 0;
 
   BatchBuffers buffers;
   std::vector<std::unique_ptr<codec::JpegDecoder>> decoders;
+  std::vector<std::vector<uint8_t>> file_buffers;  // per thread: file sources read into these
   std::vector<std::thread> threads;
   int next_resolution;
 
@@ -62,38 +71,36 @@ struct Loader::Impl {
 
   explicit Impl(LoaderOptions o)
       : opt(std::move(o)),
-        reader(opt.path),
+        source(open_source(opt.path, opt.image_field, opt.label_field)),
         buffers(std::max(1, opt.batches_ahead) + 1, opt.batch_size, opt.pin_memory),
         next_resolution(opt.resolution),
         done(static_cast<size_t>(std::max(1, opt.batches_ahead) + 1)) {
     if (opt.batch_size < 1) fail("{}: batch size {} < 1", opt.path, opt.batch_size);
     if (opt.resolution < 1) fail("{}: resolution {} < 1", opt.path, opt.resolution);
-    image_field = reader.field_index(opt.image_field);
-    label_field = reader.field_index(opt.label_field);
-    if (reader.fields()[image_field].type != format::FieldType::kRGBImage) {
-      fail("{}: field '{}' is not an RGB image field", opt.path, opt.image_field);
-    }
-    const uint64_t n = reader.num_samples();
-    labels.resize(n);
+    if (opt.strict && !source->open_problems().empty())
+      fail("{} (strict)", source->open_problems().front());
+    for (const std::string& p : source->open_problems()) report(p);
+    const uint64_t n = source->num_samples();
     page_of.resize(n);
+    bad = std::make_unique<std::atomic<uint8_t>[]>(n);
     for (uint64_t i = 0; i < n; ++i) {
-      labels[i] = reader.int_value(i, label_field);
-      num_classes = std::max(num_classes, labels[i] + 1);
-      page_of[i] = reader.page_of(i);
-      const format::ImageMeta m = reader.image_meta(i, image_field);
-      max_image_bytes = std::max(max_image_bytes, size_t{m.width} * m.height * 3);
+      num_classes = std::max(num_classes, source->label(i) + 1);
+      page_of[i] = source->page_of(i);
+      bad[i] = 0;
     }
+    max_image_bytes = source->max_decoded_bytes();
     // No MADV_RANDOM for the shuffled orders: it also turns off the kernel's fault-around, so a
     // raw sample of a few hundred KB would take one page fault per 4 KB.
-    if (opt.order == OrderKind::kSequential) reader.advise_sequential();
+    if (opt.order == OrderKind::kSequential) source->advise_sequential();
     codec::disable_opencv_threads();
 
     int n_threads = opt.threads > 0 ? opt.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     for (int t = 0; t < n_threads; ++t) {
       decoders.push_back(std::make_unique<codec::JpegDecoder>());
       // A full-size decode fits, so scratch never grows while loading (capped: huge images grow it once).
-      decoders.back()->reserve(std::min<size_t>(max_image_bytes, size_t{64} << 20));
+      if (max_image_bytes > 0) decoders.back()->reserve(std::min<size_t>(max_image_bytes, size_t{64} << 20));
     }
+    file_buffers.resize(static_cast<size_t>(n_threads));
     for (int t = 0; t < n_threads; ++t) threads.emplace_back([this, t] { worker(t); });
   }
 
@@ -128,9 +135,9 @@ struct Loader::Impl {
     epoch = e;
     resolution = next_resolution;
     buffers.ensure(resolution);
-    order = rank_order(reader.num_samples(), page_of, order_options(e));
+    order = rank_order(source->num_samples(), page_of, order_options(e));
     total_items = order.size();
-    num_batches = static_cast<int64_t>(batches_per_rank(reader.num_samples(), order_options(e)));
+    num_batches = static_cast<int64_t>(batches_per_rank(source->num_samples(), order_options(e)));
     next_item = 0;
     released = 0;
     for (auto& d : done) d = 0;
@@ -144,40 +151,78 @@ struct Loader::Impl {
     work_cv.notify_all();
   }
 
-  void process(codec::JpegDecoder& decoder, uint64_t item) {
-    const uint64_t sample = order[item];
+  void report(const std::string& line) {
+    std::fprintf(stderr, "fastimg loader: skipped %s\n", line.c_str());
+    std::lock_guard lk(problems_mu);
+    problems.push_back(line);
+  }
+
+  // Decodes one sample into dst with the sample's own crop and flip; throws fastimg::Error.
+  void decode(int t, uint64_t sample, uint8_t* dst) {
+    codec::JpegDecoder& decoder = *decoders[t];
+    const int r = resolution;
+    const SampleData d = source->sample(sample, file_buffers[t]);
+    Rng rng(derive_seed(opt.seed, static_cast<uint64_t>(epoch), sample));
+    auto crop_for = [&](int w, int h, bool& flip) {
+      if (opt.pipeline == Pipeline::kTrain) {
+        const codec::Rect crop = augment::random_resized_crop(w, h, rng);
+        flip = augment::random_flip(rng);
+        return crop;
+      }
+      return augment::center_crop(w, h);
+    };
+    bool flip = false;
+    if (d.encoding == SampleEncoding::kRaw) {
+      const size_t need = size_t(d.width) * d.height * 3;
+      if (d.bytes.size() < need) fail("raw image of {} bytes, {}x{} needs {}", d.bytes.size(), d.width, d.height, need);
+      const codec::Rect crop = crop_for(d.width, d.height, flip);
+      const codec::ImageView view{d.bytes.data(), d.width, d.height, size_t(d.width) * 3};
+      codec::crop_resize(view, crop, r, r, flip, dst, size_t(r) * 3);
+      return;
+    }
+    const bool jpeg = d.bytes.size() >= 3 && d.bytes[0] == 0xFF && d.bytes[1] == 0xD8 && d.bytes[2] == 0xFF;
+    if (jpeg) {
+      int w = d.width, h = d.height;
+      if (w == 0 || h == 0) {
+        const codec::JpegInfo info = decoder.read_header(d.bytes);
+        w = info.width;
+        h = info.height;
+      }
+      const codec::Rect crop = crop_for(w, h, flip);
+      decoder.decode_crop_resize(d.bytes, crop, r, r, flip, dst, size_t(r) * 3);
+      return;
+    }
+    // PNG and anything else the writer accepts: full decode, then the raw path.
+    const codec::Image image = codec::decode_image(d.bytes, "image");
+    const codec::Rect crop = crop_for(image.width, image.height, flip);
+    codec::crop_resize(image.view(), crop, r, r, flip, dst, size_t(r) * 3);
+  }
+
+  void process(int t, uint64_t item) {
     const int64_t batch = static_cast<int64_t>(item / opt.batch_size);
     const int slot = static_cast<int>(batch % buffers.num_slots());
     const int r = resolution;
     uint8_t* dst = buffers.images(slot) + (item % opt.batch_size) * size_t(r) * r * 3;
-    try {
-      const format::ImageMeta m = reader.image_meta(sample, image_field);
-      Rng rng(derive_seed(opt.seed, static_cast<uint64_t>(epoch), sample));
-      codec::Rect crop;
-      bool flip = false;
-      if (opt.pipeline == Pipeline::kTrain) {
-        crop = augment::random_resized_crop(m.width, m.height, rng);
-        flip = augment::random_flip(rng);
-      } else {
-        crop = augment::center_crop(m.width, m.height);
+    uint64_t pos = item;
+    for (uint64_t tries = 0; tries < total_items; ++tries, pos = (pos + 1) % total_items) {
+      const uint64_t sample = order[pos];
+      if (bad[sample].load(std::memory_order_relaxed)) continue;
+      try {
+        decode(t, sample, dst);
+        buffers.labels(slot)[item % opt.batch_size] = source->label(sample);
+        return;
+      } catch (const Error& e) {
+        if (opt.strict) fail("{}: {}", source->sample_name(sample), e.what());
+        if (bad[sample].exchange(1) == 0) {
+          skipped.fetch_add(1);
+          report(source->sample_name(sample) + ": " + e.what());
+        }
       }
-      const std::span<const uint8_t> bytes = reader.image_data(sample, image_field);
-      if (m.mode == static_cast<uint8_t>(format::ImageMode::kJpeg)) {
-        decoder.decode_crop_resize(bytes, crop, r, r, flip, dst, size_t(r) * 3);
-      } else {
-        const size_t need = size_t{m.width} * m.height * 3;
-        if (bytes.size() < need) fail("raw image of {} bytes, {}x{} needs {}", bytes.size(), m.width, m.height, need);
-        const codec::ImageView view{bytes.data(), m.width, m.height, size_t{m.width} * 3};
-        codec::crop_resize(view, crop, r, r, flip, dst, size_t(r) * 3);
-      }
-    } catch (const Error& e) {
-      fail("{}: sample {}: {}", opt.path, sample, e.what());
     }
-    buffers.labels(slot)[item % opt.batch_size] = labels[sample];
+    fail("{}: no readable sample in this rank's epoch order", opt.path);
   }
 
   void worker(int t) {
-    codec::JpegDecoder& decoder = *decoders[t];
     uint64_t seen = 0;
     std::unique_lock lk(mu);
     while (true) {
@@ -197,7 +242,7 @@ struct Loader::Impl {
           if (abort) break;
         }
         try {
-          process(decoder, item);
+          process(t, item);
         } catch (...) {
           std::unique_lock err_lk(mu);
           if (!error) error = std::current_exception();
@@ -257,14 +302,20 @@ void Loader::set_resolution(int resolution) {
 }
 std::optional<Batch> Loader::next() { return impl_->next(); }
 int64_t Loader::batches_per_epoch() const {
-  return static_cast<int64_t>(batches_per_rank(impl_->reader.num_samples(), impl_->order_options(0)));
+  return static_cast<int64_t>(batches_per_rank(impl_->source->num_samples(), impl_->order_options(0)));
 }
-int64_t Loader::num_samples() const { return static_cast<int64_t>(impl_->reader.num_samples()); }
+int64_t Loader::num_samples() const { return static_cast<int64_t>(impl_->source->num_samples()); }
 int64_t Loader::num_classes() const { return impl_->num_classes; }
 const LoaderOptions& Loader::options() const { return impl_->opt; }
 int Loader::num_threads() const { return static_cast<int>(impl_->threads.size()); }
 uint64_t Loader::scratch_reallocations() const { return impl_->scratch_reallocations(); }
 int64_t Loader::buffer_allocations() const { return impl_->buffers.allocations(); }
 bool Loader::pinned() const { return impl_->buffers.pinned(); }
+uint64_t Loader::skipped_samples() const { return impl_->skipped.load(); }
+std::vector<std::string> Loader::problems() const {
+  std::lock_guard lk(impl_->problems_mu);
+  return impl_->problems;
+}
+const Source& Loader::source() const { return *impl_->source; }
 
 }  // namespace fastimg::loader

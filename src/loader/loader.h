@@ -1,5 +1,6 @@
 #pragma once
-// Loader facade: batches of decoded, augmented images from a .beton file.
+// Loader facade: batches of decoded, augmented images from a .beton file, an ImageFolder directory
+// or WebDataset tar shards (see source.h for how the path picks one).
 //
 // A fixed pool of threads decodes samples straight into preallocated batch buffers; a bounded
 // queue keeps `batches_ahead` batches ready. Given (seed, epoch) the batches are identical for any
@@ -10,8 +11,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "loader/order_kind.h"
+#include "loader/source.h"
 
 namespace fastimg::loader {
 
@@ -21,7 +24,7 @@ enum class Pipeline {
 };
 
 struct LoaderOptions {
-  std::string path;
+  std::string path;         // .beton file, ImageFolder directory, or .tar shard(s): file, glob, {a..b}
   int batch_size = 256;
   int threads = 0;          // 0 = all cores
   OrderKind order = OrderKind::kRandom;
@@ -35,6 +38,7 @@ struct LoaderOptions {
   bool pin_memory = false;  // page-locked batch buffers (GPU runs)
   std::string image_field = "image";
   std::string label_field = "label";
+  bool strict = false;      // an unreadable sample is an error (default: reported and skipped)
 };
 
 struct Batch {
@@ -66,6 +70,11 @@ class Loader {
   uint64_t scratch_reallocations() const;  // decoder scratch growths, summed over the workers
   int64_t buffer_allocations() const;      // batch slot (re)allocations: grows only with the resolution
   bool pinned() const;                     // batch slots are page-locked
+  // Unreadable samples so far (distinct samples; the epoch went on without them) and one line per
+  // problem, including those found when the source was opened (e.g. a tar member without a label).
+  uint64_t skipped_samples() const;
+  std::vector<std::string> problems() const;
+  const Source& source() const;
 
  private:
   struct Impl;
