@@ -59,15 +59,19 @@ bool has_glob_chars(const std::string& s) { return s.find_first_of("*?[") != std
 }  // namespace
 
 bool is_shard_path(const std::string& path) {
-  if (path.find('{') != std::string::npos || has_glob_chars(path)) return true;
-  return path.size() >= 4 && path.compare(path.size() - 4, 4, ".tar") == 0 && !std::filesystem::is_directory(path);
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec))  // an existing name is taken literally, even with '[' or '{' in it
+    return path.size() >= 4 && path.compare(path.size() - 4, 4, ".tar") == 0 && !std::filesystem::is_directory(path, ec);
+  return path.find('{') != std::string::npos || has_glob_chars(path) ||
+         (path.size() >= 4 && path.compare(path.size() - 4, 4, ".tar") == 0);
 }
 
 std::vector<std::string> expand_shard_paths(const std::string& path) {
   std::vector<std::string> patterns, files;
   expand_braces(path, patterns);
   for (const std::string& p : patterns) {
-    if (!has_glob_chars(p)) {
+    std::error_code exists_ec;
+    if (!has_glob_chars(p) || std::filesystem::is_regular_file(p, exists_ec)) {
       std::error_code ec;
       if (!std::filesystem::is_regular_file(p, ec)) fail("{}: no such tar shard", p);
       files.push_back(p);
