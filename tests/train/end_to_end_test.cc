@@ -152,7 +152,7 @@ TEST_F(EndToEnd, SigtermMidEpochThenResumeEqualsAnUninterruptedRun) {
         (*dir_ / "train.beton").string(), (*dir_ / run).string());
   };
   auto interrupted = testing::run_command(fmt::format(
-      "{} train {} & pid=$!; for i in $(seq 1 1200); do grep -q '\"type\":\"train\"' {}/metrics.jsonl 2>/dev/null && "
+      "{} train {} 2>&1 & pid=$!; for i in $(seq 1 1200); do grep -q '\"type\":\"train\"' {}/metrics.jsonl 2>/dev/null && "
       "break; sleep 0.05; done; kill -TERM $pid; wait $pid; echo \"rc=$?\"",
       exe, args("run-int"), (*dir_ / "run-int").string()));
   EXPECT_NE(interrupted.output.find("interrupted (signal 15)"), std::string::npos) << interrupted.output;
