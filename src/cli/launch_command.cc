@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <climits>
 #include <string>
 #include <vector>
@@ -44,6 +45,7 @@ void setup(CLI::App& app) {
     options.nproc = args->nproc;
     options.master_port = args->master_port;
     options.log_dir = args->log_dir;
+    if (!options.log_dir.empty()) std::filesystem::create_directories(options.log_dir);
     options.timeout = std::chrono::milliseconds(static_cast<int64_t>(args->timeout_minutes * 60000));
     auto exits = dist::launch_local(argv, options);
     int failed = 0;

@@ -35,6 +35,7 @@ TEST(DistributedTraining, TwoGlooRanksTrainAndCountEveryValidationImageOnce) {
   options.nproc = 2;
   options.timeout = std::chrono::minutes(5);
   options.log_dir = (dir / "logs").string();
+  std::filesystem::create_directories(options.log_dir);
   auto exits = dist::launch_local({testing::fastimg_exe().string(), "train", "--config", (dir / "c.toml").string()}, options);
   ASSERT_EQ(exits.size(), 2u);
   for (size_t r = 0; r < exits.size(); ++r) {
