@@ -97,7 +97,7 @@ optim::ScheduleOptions schedule_options(const TrainConfig& c) {
 }
 
 void validate(const TrainConfig& c) {
-  if (c.train_path.empty()) fail("config: data.train is not set (the training .beton file)");
+  if (c.train_path.empty()) fail("config: data.train is not set (a .beton file, an ImageFolder directory or WebDataset .tar shards)");
   if (c.epochs <= 0) fail("config: train.epochs must be positive");
   if (c.batch_size <= 0 || c.val_batch_size <= 0) fail("config: batch sizes must be positive");
   if (c.min_res <= 0 || c.max_res < c.min_res) fail("config: need 0 < train.min_res <= train.max_res");
