@@ -87,7 +87,7 @@ TEST(DistributedEvaluation, OneTwoAndThreeRanksAgreeExactly) {
   auto train = testing::run_command(fmt::format(
       "{} train --set data.train={} --set model.arch=resnet_mini --set data.batch_size=16 --set train.epochs=1 "
       "--set train.min_res=32 --set train.max_res=32 --set validation.res=32 --set output.progress=false "
-      "--set data.threads=1 --set output.run_dir={}",
+      "--set data.threads=1 --set schedule.lr_peak_epoch=0.5 --set output.run_dir={}",
       testing::fastimg_exe().string(), (dir / "train.beton").string(), (dir / "run").string()));
   ASSERT_EQ(train.exit_code, 0) << train.output;
   double one = eval_top1(dir, 1);
