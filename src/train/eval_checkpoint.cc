@@ -6,6 +6,7 @@
 #include "models/registry.h"
 #include "train/checkpoint.h"
 #include "train/config.h"
+#include "train/sharded_eval.h"
 #include "util/error.h"
 
 namespace fastimg::train {
@@ -50,16 +51,9 @@ EvalResult evaluate_checkpoint(const EvalCheckpointOptions& options) {
   EvalOptions eval_opts;
   eval_opts.device = device;
   eval_opts.tta_flip = options.tta_flip;
-  // Round-robin shards: rank r holds samples r, r+W, ...; the wrap-around padding is not counted.
-  eval_opts.max_samples = (data.num_samples() - pg.rank() + pg.world_size() - 1) / pg.world_size();
+  eval_opts.max_samples = shard_samples(data.num_samples(), pg.rank(), pg.world_size());
   EvalResult result = evaluate(*model, data, 0, eval_opts);
-  if (pg.world_size() > 1) {
-    result.correct1 = pg.all_reduce_sum(result.correct1);
-    result.correct5 = pg.all_reduce_sum(result.correct5);
-    result.loss_sum = pg.all_reduce_sum(result.loss_sum);
-    result.samples = static_cast<int64_t>(pg.all_reduce_sum(static_cast<double>(result.samples)));
-    result.finalize();
-  }
+  combine_across_ranks(result, pg);
   pg.shutdown();
   return result;
 }

@@ -20,6 +20,7 @@
 #include "train/loss_scaler.h"
 #include "train/metrics.h"
 #include "train/resolution_schedule.h"
+#include "train/sharded_eval.h"
 #include "train/tensorboard.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
@@ -155,10 +156,7 @@ TrainResult run_training(const TrainConfig& config) {
     val_opts.drop_last = false;
     val_data = std::make_unique<loader::Loader>(val_opts);
   }
-  // Round-robin shards of the validation set: rank r holds samples r, r+W, ...; padding repeats
-  // are at the end of a shard and are not counted.
-  const int64_t val_samples_here =
-      val_data ? (val_data->num_samples() - pg.rank() + pg.world_size() - 1) / pg.world_size() : 0;
+  const int64_t val_samples_here = val_data ? shard_samples(val_data->num_samples(), pg.rank(), pg.world_size()) : 0;
 
   models::ModelOptions model_opts;
   model_opts.num_classes = config.num_classes > 0 ? config.num_classes : train_data.num_classes();
@@ -366,13 +364,7 @@ TrainResult run_training(const TrainConfig& config) {
       }
       if (pg.world_size() > 1) dist::average_buffers(*model, pg);  // one model, one set of BN statistics
       auto eval = evaluate(*model, *val_data, epoch, eval_opts);
-      if (pg.world_size() > 1) {
-        eval.correct1 = pg.all_reduce_sum(eval.correct1);
-        eval.correct5 = pg.all_reduce_sum(eval.correct5);
-        eval.loss_sum = pg.all_reduce_sum(eval.loss_sum);
-        eval.samples = static_cast<int64_t>(pg.all_reduce_sum(static_cast<double>(eval.samples)));
-        eval.finalize();
-      }
+      combine_across_ranks(eval, pg);
       write_metrics({{"type", "eval"}, {"epoch", epoch}, {"global_step", result.steps}, {"top1", eval.top1}, {"top5", eval.top5},
                      {"loss", eval.loss}, {"samples", eval.samples}, {"eval_seconds", eval.seconds},
                      {"time", seconds_since(start)}});
