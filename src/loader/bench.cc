@@ -57,9 +57,8 @@ std::vector<uint64_t> probe_samples(const Source& source) {
   return out;
 }
 
-// Single-core full decode rate over the source's JPEG samples (copied to memory first, so no I/O
-// is timed; at least ~1 s or 2 passes over 200).
-Rate single_core_decode_rate(const Source& source) {
+// Up to 200 of the source's JPEG samples, copied to memory so that no I/O is timed.
+std::vector<std::vector<uint8_t>> sample_jpegs(const Source& source) {
   std::vector<std::vector<uint8_t>> jpegs;
   std::vector<uint8_t> buffer;
   for (uint64_t i = 0; i < source.num_samples() && i < 5000 && jpegs.size() < 200; ++i) {
@@ -69,17 +68,47 @@ Rate single_core_decode_rate(const Source& source) {
     } catch (const Error&) {
     }
   }
-  if (jpegs.empty()) return {};
-  codec::JpegDecoder decoder;
-  for (size_t k = 0; k < std::min<size_t>(jpegs.size(), 10); ++k) decoder.decode_full(jpegs[k]);
+  return jpegs;
+}
+
+// Single-core rate of `decode_one(k)` over the samples: at least ~1 s or 2 passes.
+template <class F>
+Rate single_core_rate(size_t count, F decode_one) {
+  for (size_t k = 0; k < std::min<size_t>(count, 10); ++k) decode_one(k);
   int64_t n = 0;
   const auto start = Clock::now();
   const double cpu0 = thread_cpu_seconds();
-  while (n < 2 * static_cast<int64_t>(jpegs.size()) || seconds_since(start) < 1.0) {
-    decoder.decode_full(jpegs[n % jpegs.size()]);
+  while (n < 2 * static_cast<int64_t>(count) || seconds_since(start) < 1.0) {
+    decode_one(static_cast<size_t>(n) % count);
     ++n;
   }
   return {n / seconds_since(start), n / (thread_cpu_seconds() - cpu0)};
+}
+
+// Full decode: what the decode limit is made of.
+Rate single_core_decode_rate(const std::vector<std::vector<uint8_t>>& jpegs) {
+  if (jpegs.empty()) return {};
+  codec::JpegDecoder decoder;
+  return single_core_rate(jpegs.size(), [&](size_t k) { decoder.decode_full(jpegs[k]); });
+}
+
+// The loader's own per-sample work on the same JPEGs (cropped, DCT-scaled decode + resize + flip):
+// divided by the full-decode rate it is the crop-decode gain.
+Rate single_core_crop_decode_rate(const std::vector<std::vector<uint8_t>>& jpegs, const LoaderBenchOptions& o) {
+  if (jpegs.empty()) return {};
+  codec::JpegDecoder decoder;
+  std::vector<codec::JpegInfo> info;
+  for (const auto& j : jpegs) info.push_back(decoder.read_header(j));
+  const int r = o.resolution;
+  std::vector<uint8_t> out(size_t(r) * r * 3);
+  uint64_t draw = 0;
+  return single_core_rate(jpegs.size(), [&](size_t k) {
+    Rng rng(derive_seed(o.seed, 1, draw++));
+    const codec::Rect c = o.pipeline == Pipeline::kTrain ? augment::random_resized_crop(info[k].width, info[k].height, rng)
+                                                         : augment::center_crop(info[k].width, info[k].height);
+    const bool flip = o.pipeline == Pipeline::kTrain && augment::random_flip(rng);
+    decoder.decode_crop_resize(jpegs[k], c, r, r, flip, out.data(), size_t(r) * 3);
+  });
 }
 
 // What FFCV does per sample: decode the whole JPEG, crop, cv::resize, and flip as a separate pass.
@@ -197,10 +226,15 @@ LoaderBenchResult run_loader_bench(const LoaderBenchOptions& o) {
   // images not counted, so the CPU figure is a slight underestimate.
   result.images_per_cpu_s = result.images / (process_cpu_seconds() - cpu0);
 
-  const Rate decode = single_core_decode_rate(source);
+  const auto jpegs = sample_jpegs(source);
+  const Rate decode = single_core_decode_rate(jpegs);
   result.single_core_decode_images_per_s = decode.wall;
   result.single_core_decode_images_per_cpu_s = decode.cpu;
   result.decode_limit_images_per_s = decode.wall * result.threads;
+  const Rate crop = single_core_crop_decode_rate(jpegs, o);
+  result.single_core_crop_decode_images_per_s = crop.wall;
+  result.single_core_crop_decode_images_per_cpu_s = crop.cpu;
+  result.crop_decode_gain = decode.cpu > 0 ? crop.cpu / decode.cpu : 0;
   // The naive baseline reads .beton files only.
   const auto* beton = dynamic_cast<const BetonSource*>(&source);
   if (o.baseline && beton) {
@@ -220,6 +254,12 @@ std::string bench_table(const LoaderBenchOptions& o, const LoaderBenchResult& r)
   row("images/s vs decode limit (1-core full x thr)", r.decode_limit_images_per_s, r.images_per_s);
   if (r.naive_images_per_s > 0) row("images/s vs naive (full decode+resize+flip)", r.naive_images_per_s, r.images_per_s);
   row("images/CPU-s vs 1-core full decode", r.single_core_decode_images_per_cpu_s, r.images_per_cpu_s);
+  if (r.crop_decode_gain > 0) {
+    row("1-core crop decode vs full decode (crop gain)", r.single_core_decode_images_per_cpu_s,
+        r.single_core_crop_decode_images_per_cpu_s);
+    row("images/CPU-s vs 1-core full decode x crop gain",
+        r.single_core_decode_images_per_cpu_s * r.crop_decode_gain, r.images_per_cpu_s);
+  }
   if (r.naive_images_per_cpu_s > 0) row("images/CPU-s vs naive", r.naive_images_per_cpu_s, r.images_per_cpu_s);
   t += fmt::format("{}: {} threads, {} px, {} order, {} pipeline, batch {}, {} images in {:.2f} s, JPEG fraction {:.2f}\n",
                    o.path, r.threads, o.resolution, order_name(o.order), pipeline_name(o.pipeline), o.batch_size,

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <list>
 #include <map>
 #include <set>
 #include <vector>
@@ -117,6 +119,59 @@ TEST(Order, QuasiRandomReadsPagesMostlyInSequence) {
   int adjacent = 0;
   for (size_t i = 1; i < v.size(); ++i) adjacent += v[i] == v[i - 1] + 1;
   EXPECT_LT(adjacent, int(n / 50));
+}
+
+// The fraction that matters for a file larger than RAM: of all sample reads, how many find their
+// page already in a page cache that holds only twice the window (LRU)? Each miss is one page read
+// from disk, and each page is read whole and in sequence.
+double page_cache_hit_fraction(const std::vector<uint64_t>& order, const std::vector<uint64_t>& pages, size_t capacity,
+                               uint64_t& misses) {
+  std::list<uint64_t> lru;
+  misses = 0;
+  for (uint64_t s : order) {
+    const uint64_t p = pages[s];
+    auto it = std::find(lru.begin(), lru.end(), p);
+    if (it != lru.end()) {
+      lru.erase(it);
+    } else {
+      ++misses;
+      if (lru.size() == capacity) lru.pop_back();
+    }
+    lru.push_front(p);
+  }
+  return 1.0 - double(misses) / order.size();
+}
+
+TEST(Order, QuasiRandomReadsEachPageOnceFromASmallPageCache) {
+  const uint64_t n = 20000, per_page = 100;
+  auto pages = pages_for(n, per_page);
+  OrderOptions q{OrderKind::kQuasiRandom, 3, 1};
+  q.window_pages = 4;
+  uint64_t q_misses = 0, r_misses = 0;
+  const double q_hits = page_cache_hit_fraction(global_order(n, pages, q), pages, 2 * q.window_pages, q_misses);
+  const double r_hits =
+      page_cache_hit_fraction(global_order(n, pages, {OrderKind::kRandom, 3, 1}), pages, 2 * q.window_pages, r_misses);
+  std::printf("page-cache hit fraction (8-page LRU, %llu pages): quasi-random %.4f (%llu page reads), random %.4f "
+              "(%llu page reads)\n",
+              static_cast<unsigned long long>(n / per_page), q_hits, static_cast<unsigned long long>(q_misses), r_hits,
+              static_cast<unsigned long long>(r_misses));
+  RecordProperty("quasi_page_cache_hit_fraction", std::to_string(q_hits));
+  RecordProperty("random_page_cache_hit_fraction", std::to_string(r_hits));
+  EXPECT_LE(q_misses, n / per_page * 102 / 100);  // every page read once, give or take 2%
+  EXPECT_GE(q_hits, 0.985);
+  EXPECT_LT(r_hits, 0.05);
+  // Sharded (rank r takes every world-th sample of the same order): each rank still reads every
+  // page once and in the same sequence, so ranks on one node share the page cache.
+  for (int world : {2, 3}) {
+    for (int rank = 0; rank < world; ++rank) {
+      OrderOptions s = q;
+      s.rank = rank;
+      s.world_size = world;
+      uint64_t misses = 0;
+      page_cache_hit_fraction(rank_order(n, pages, s), pages, 2 * q.window_pages, misses);
+      EXPECT_LE(misses, n / per_page * 102 / 100) << "rank " << rank << " of " << world;
+    }
+  }
 }
 
 }  // namespace

@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""fastimg's loader against FFCV's Loader and torchvision's ImageFolder + DataLoader, one run, one table.
+
+All three run the same train pipeline (random-resized crop to RES x RES + horizontal flip, uint8
+output, no GPU) with the same number of worker threads/processes:
+
+  fastimg      `fastimg bench loader --json` on the .beton (also reports the decode limit and the
+               crop-decode gain it measures in the same process)
+  ffcv         ffcv.loader.Loader on the same .beton: RandomResizedCropRGBImageDecoder + RandomHorizontalFlip
+  torchvision  ImageFolder over the JPEG folder the .beton was written from: RandomResizedCrop +
+               RandomHorizontalFlip + PILToTensor, DataLoader(num_workers=THREADS)
+
+The dataset is ../shared/data/imagenet-sample replicated (symlinks) into an ImageFolder of COUNT
+images in 40 classes, written with `fastimg write --max-res 512 --jpeg-quality 90 --jpeg-fraction F`.
+Usage:
+  compare_loaders.py --fastimg build/fastimg [--res 160 224] [--jpeg-fraction 1 0.1] [--threads 2]
+                     [--count 10240] [--work DIR] [--markdown]
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_SAMPLE = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "data", "imagenet-sample"))
+CLASSES = 40
+
+
+def make_imagefolder(sample_dir, out_dir, count):
+    """COUNT symlinks to the sample JPEGs, spread over CLASSES class folders (idempotent)."""
+    files = sorted(f for f in os.listdir(sample_dir) if f.lower().endswith((".jpg", ".jpeg", ".png")))
+    if not files:
+        sys.exit(f"error: {sample_dir}: no images")
+    marker = os.path.join(out_dir, f".complete-{count}")
+    if os.path.exists(marker):
+        return
+    shutil.rmtree(out_dir, ignore_errors=True)
+    for c in range(CLASSES):
+        os.makedirs(os.path.join(out_dir, f"class{c:03d}"))
+    for i in range(count):
+        src = os.path.join(sample_dir, files[i % len(files)])
+        dst = os.path.join(out_dir, f"class{i % CLASSES:03d}", f"img{i:06d}{os.path.splitext(src)[1]}")
+        os.symlink(src, dst)
+    open(marker, "w").close()
+
+
+def write_beton(fastimg, folder, out, jpeg_fraction):
+    if os.path.exists(out):
+        return
+    cmd = [fastimg, "write", "--from-imagefolder", folder, "--out", out, "--max-res", "512",
+           "--jpeg-quality", "90", "--jpeg-fraction", str(jpeg_fraction)]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+
+
+def warm_page_cache(path):
+    with open(path, "rb") as f:
+        while f.read(1 << 24):
+            pass
+
+
+def run_fastimg(fastimg, beton, res, threads, batches):
+    out = subprocess.run([fastimg, "bench", "loader", "--data", beton, "--res", str(res), "--threads", str(threads),
+                          "--batches", str(batches), "--batch-size", "256", "--pipeline", "train", "--order", "random",
+                          "--json"], check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def time_batches(iterator, warmup, batches):
+    """images/s over `batches` batches after `warmup` (FFCV compiles its pipeline on the first)."""
+    it = iter(iterator)
+    for _ in range(warmup):
+        next(it)
+    images, start = 0, time.perf_counter()
+    for _ in range(batches):
+        images += len(next(it)[0])
+    return images / (time.perf_counter() - start)
+
+
+def cycle(make_loader):
+    while True:
+        yield from make_loader()
+
+
+def run_ffcv(beton, res, threads, batches):
+    from ffcv.fields.decoders import IntDecoder, RandomResizedCropRGBImageDecoder
+    from ffcv.loader import Loader, OrderOption
+    from ffcv.transforms import RandomHorizontalFlip
+
+    loader = Loader(beton, batch_size=256, num_workers=threads, order=OrderOption.RANDOM, os_cache=True,
+                    drop_last=True, pipelines={
+                        "image": [RandomResizedCropRGBImageDecoder((res, res)), RandomHorizontalFlip()],
+                        "label": [IntDecoder()]})
+    return time_batches(cycle(lambda: loader), warmup=3, batches=batches)
+
+
+def run_torchvision(folder, res, threads, batches):
+    import torch
+    from torchvision import datasets, transforms
+
+    tf = transforms.Compose([transforms.RandomResizedCrop(res), transforms.RandomHorizontalFlip(),
+                             transforms.PILToTensor()])
+    loader = torch.utils.data.DataLoader(datasets.ImageFolder(folder, transform=tf), batch_size=256, shuffle=True,
+                                         num_workers=threads, drop_last=True, persistent_workers=True)
+    return time_batches(cycle(lambda: loader), warmup=2, batches=batches)
+
+
+def run_isolated(which, path, res, threads, batches):
+    """One loader in its own Python process, so that no thread or worker of another outlives its
+    measurement and competes for the cores."""
+    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--one", which, path, str(res), str(threads),
+                          str(batches)], check=True, capture_output=True, text=True).stdout
+    return float(out.strip().splitlines()[-1])
+
+
+def main():
+    if len(sys.argv) == 7 and sys.argv[1] == "--one":
+        which, path, res, threads, batches = sys.argv[2], sys.argv[3], *map(int, sys.argv[4:7])
+        run = run_ffcv if which == "ffcv" else run_torchvision
+        print(run(path, res, threads, batches))
+        return
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--fastimg", required=True)
+    ap.add_argument("--sample-dir", default=DEFAULT_SAMPLE)
+    ap.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "fastimg-compare"))
+    ap.add_argument("--count", type=int, default=10240)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--res", type=int, nargs="+", default=[160])
+    ap.add_argument("--jpeg-fraction", type=float, nargs="+", default=[1.0])
+    ap.add_argument("--batches", type=int, default=40, help="timed batches of 256 (fastimg, ffcv)")
+    ap.add_argument("--torchvision-batches", type=int, default=8, help="timed batches of 256 (torchvision)")
+    ap.add_argument("--skip", nargs="*", default=[], choices=["ffcv", "torchvision"])
+    ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    args = ap.parse_args()
+
+    fastimg = os.path.abspath(args.fastimg)
+    os.makedirs(args.work, exist_ok=True)
+    folder = os.path.join(args.work, f"imagefolder-{args.count}")
+    make_imagefolder(args.sample_dir, folder, args.count)
+
+    rows, torchvision_by_res = [], {}
+    for fraction in args.jpeg_fraction:
+        beton = os.path.join(args.work, f"sample-{args.count}-jpeg{fraction:g}.beton")
+        write_beton(fastimg, folder, beton, fraction)
+        warm_page_cache(beton)
+        for res in args.res:
+            f = run_fastimg(fastimg, beton, res, args.threads, args.batches)
+            row = {"jpeg_fraction": fraction, "res": res, "fastimg": f["images_per_s"],
+                   "decode_limit": f["decode_limit_images_per_s"], "crop_gain": f["crop_decode_gain"],
+                   "of_limit_x_gain": f["ratio_to_decode_limit_x_crop_gain"],
+                   "of_limit_x_gain_cpu": f["ratio_to_decode_limit_x_crop_gain_per_cpu_s"]}
+            if "ffcv" not in args.skip:
+                row["ffcv"] = run_isolated("ffcv", beton, res, args.threads, args.batches)
+            # torchvision reads the JPEG folder whatever the .beton's JPEG fraction: measured once per size.
+            if "torchvision" not in args.skip:
+                if res not in torchvision_by_res:
+                    torchvision_by_res[res] = run_isolated("torchvision", folder, res, args.threads,
+                                                           args.torchvision_batches)
+                row["torchvision"] = torchvision_by_res[res]
+            rows.append(row)
+            print(json.dumps(row), file=sys.stderr, flush=True)
+
+    def fmt(v, spec):
+        return format(v, spec) if v is not None else "-"
+
+    head = ["jpeg frac", "res", "fastimg img/s", "ffcv img/s", "torchvision img/s", "vs ffcv", "vs torchvision",
+            "decode limit", "crop gain", "of limit x gain (wall)", "(per CPU-s)"]
+    lines = []
+    for r in rows:
+        ff, tv = r.get("ffcv"), r.get("torchvision")
+        lines.append([fmt(r["jpeg_fraction"], "g"), str(r["res"]), fmt(r["fastimg"], ".0f"), fmt(ff, ".0f"),
+                      fmt(tv, ".0f"), fmt(r["fastimg"] / ff if ff else None, ".2f") + "x",
+                      fmt(r["fastimg"] / tv if tv else None, ".2f") + "x", fmt(r["decode_limit"], ".0f"),
+                      fmt(r["crop_gain"], ".2f"), fmt(100 * r["of_limit_x_gain"], ".0f") + "%",
+                      fmt(100 * r["of_limit_x_gain_cpu"], ".0f") + "%"])
+    print(f"# {args.count} images, {args.threads} threads, train pipeline (RRC + flip, uint8), batch 256")
+    if args.markdown:
+        print("| " + " | ".join(head) + " |")
+        print("|" + "---|" * len(head))
+        for l in lines:
+            print("| " + " | ".join(l) + " |")
+    else:
+        widths = [max(len(h), *(len(l[i]) for l in lines)) for i, h in enumerate(head)]
+        print("  ".join(h.rjust(w) for h, w in zip(head, widths)))
+        for l in lines:
+            print("  ".join(c.rjust(w) for c, w in zip(l, widths)))
+
+
+if __name__ == "__main__":
+    main()
