@@ -4,6 +4,12 @@
 //                      data-parallel SGD with GradientReducer (bucket cap BYTES) against, on rank 0,
 //                      one process training on the combined batch; prints the largest differences.
 //                      `twice`: two synchronised backward passes per step (as SAM does).
+//   train-opt NAME STEPS [unsynced PASS]
+//                      the same check with our optimizers (optim/, make_optimizer NAME: sgd, adamw,
+//                      sgd_schedule_free, sam, ...) stepping through their closure; every rank compares
+//                      with the single process (rtol 1e-5), schedule-free in train (y) and eval (x)
+//                      mode. `unsynced PASS`: closure call PASS of each step skips the reduction (a
+//                      negative control: the comparison must then fail).
 //   die                rank 1 exits after the first all-reduce; rank 0 must fail with an error
 //   raise              rank 1 throws after the first all-reduce, publishes why and exits; rank 0's
 //                      error must carry rank 1's message
@@ -11,14 +17,18 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "dist/env.h"
 #include "dist/gradient_reducer.h"
 #include "dist/process_group.h"
+#include "optim/optimizer.h"
 #include "util/error.h"
 
 namespace dist = fastimg::dist;
@@ -180,6 +190,114 @@ void train(dist::ProcessGroup& pg, int steps, int64_t bucket_bytes, bool twice) 
   if (r != 0) check(!torch::equal(grad, grad_zero), "a backward without prepare_for_backward was synchronised");
 }
 
+// Options per optimizer name: small lrs that move an MLP visibly in a few steps, and warm-up for
+// schedule-free so that its lr_max / weight bookkeeping is exercised too.
+fastimg::optim::OptimizerOptions optimizer_options(const std::string& name) {
+  fastimg::optim::OptimizerOptions o;
+  o.name = name;
+  o.lr = 0.05;
+  o.momentum = 0.9;
+  o.weight_decay = 5e-4;
+  if (name == "adam" || name == "adamw" || name == "adamw_schedule_free") o.lr = 1e-2;
+  if (name == "sgd_schedule_free" || name == "adamw_schedule_free") o.warmup_steps = 2;
+  o.rho = 0.05;
+  return o;
+}
+
+std::vector<torch::Tensor> snapshot(torch::nn::Module& module) {
+  std::vector<torch::Tensor> out;
+  for (auto& p : module.parameters()) out.push_back(p.detach().clone());
+  return out;
+}
+
+// Largest |a-b| beyond the allclose bound rtol·|b| + atol (0 = within tolerance), and max |a-b|.
+std::pair<double, double> beyond_tolerance(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b,
+                                           double rtol, double atol) {
+  double excess = 0, worst = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    auto diff = (a[i] - b[i]).abs();
+    excess = std::max(excess, (diff - rtol * b[i].abs() - atol).clamp_min(0).max().item<double>());
+    worst = std::max(worst, diff.max().item<double>());
+  }
+  return {excess, worst};
+}
+
+// Our optimizers over GradientReducer-averaged gradients. Each rank's loss is the mean over its
+// half of the batch, so the averaged gradient is the gradient of the mean over the union: the
+// single process (computed on every rank, the MLP is tiny) steps the same optimizer on that union.
+// SAM v1 calls the closure twice per step; both passes must be reduced (the perturbation uses the
+// global gradient norm, the base step the global second-pass gradient).
+void train_optimizer(dist::ProcessGroup& pg, const std::string& name, int steps, int unsynced_pass) {
+  namespace F = torch::nn::functional;
+  const int r = pg.rank(), n = pg.world_size();
+  const int64_t per_rank = 8, batch = per_rank * n;
+  torch::manual_seed(0);
+  auto model = make_mlp();
+  torch::manual_seed(0);
+  auto reference = make_mlp();
+  const auto initial = snapshot(*reference);
+  dist::broadcast_parameters(*model, pg);
+  dist::GradientReducerOptions ropts;
+  ropts.bucket_bytes = 1024;  // several buckets, reduced while backward runs
+  ropts.first_bucket_bytes = 256;
+  dist::GradientReducer reducer(*model, pg, ropts);
+
+  const auto options = optimizer_options(name);
+  auto opt = fastimg::optim::make_optimizer(options, *model);
+  auto ref_opt = fastimg::optim::make_optimizer(options, *reference);
+  opt->train();  // schedule-free: parameters hold y while training
+  ref_opt->train();
+  const int expected_passes = name == "sam" ? 2 : 1;
+  for (int step = 0; step < steps; ++step) {
+    torch::manual_seed(1000 + step);  // every rank draws the same combined batch
+    auto x = torch::randn({batch, 10});
+    auto y = torch::randint(0, 3, {batch});
+    auto mine = torch::indexing::Slice(r * per_rank, (r + 1) * per_rank);
+    auto x_mine = x.index({mine}), y_mine = y.index({mine});
+    int pass = 0;
+    opt->step([&] {
+      model->zero_grad();
+      auto loss = F::cross_entropy(model->forward(x_mine), y_mine);
+      if (pass++ != unsynced_pass) reducer.prepare_for_backward(loss);
+      loss.backward();
+      return loss.detach();
+    });
+    check(pass == expected_passes, fmt::format("{}: {} closure calls in step {}, expected {}", name, pass, step,
+                                               expected_passes));
+    ref_opt->step([&] {
+      reference->zero_grad();
+      auto loss = F::cross_entropy(reference->forward(x), y);  // mean over the union
+      loss.backward();
+      return loss.detach();
+    });
+  }
+
+  // Every rank: bit-identical to rank 0, and within rtol 1e-5 of the single process.
+  auto compare = [&](const char* which) {
+    auto mine = snapshot(*model), from_zero = snapshot(*model);
+    for (auto& t : from_zero) pg.broadcast_(t, 0);
+    const double across = max_abs_diff(mine, from_zero);
+    const auto [excess, vs_single] = beyond_tolerance(mine, snapshot(*reference), 1e-5, 1e-7);
+    const double moved = max_abs_diff(mine, initial);
+    std::printf("%s %s rank %d: max_diff_vs_single_process=%.3g max_diff_across_ranks=%.3g weights_moved=%.3g\n",
+                name.c_str(), which, r, vs_single, across, moved);
+    check(across == 0.0, fmt::format("{} {}: rank {} weights differ from rank 0's by {}", name, which, r, across));
+    check(excess == 0.0, fmt::format("{} {}: weights differ from the single process by {} (beyond rtol 1e-5 by {})",
+                                     name, which, vs_single, excess));
+    check(moved > 1e-3, fmt::format("{} {}: training did not change the weights", name, which));
+  };
+  compare("train");
+  if (name.find("schedule_free") != std::string::npos) {
+    // Evaluation swaps y for the average x; swapping back must restore y.
+    opt->eval();
+    ref_opt->eval();
+    compare("eval");
+    opt->train();
+    ref_opt->train();
+    compare("train-again");
+  }
+}
+
 void die(dist::ProcessGroup& pg, bool raise) {
   auto t = torch::ones({1000});
   pg.all_reduce_(t);
@@ -208,6 +326,9 @@ int main(int argc, char** argv) {
     } else if (mode == "train") {
       train(pg, argc > 2 ? std::atoi(argv[2]) : 10, argc > 3 ? std::atoll(argv[3]) : (25 << 20),
             argc > 4 && std::string(argv[4]) == "twice");
+    } else if (mode == "train-opt" && argc > 3) {
+      const bool unsynced = argc > 5 && std::string(argv[4]) == "unsynced";
+      train_optimizer(pg, argv[2], std::atoi(argv[3]), unsynced ? std::atoi(argv[5]) : -1);
     } else if (mode == "die" || mode == "raise") {
       die(pg, mode == "raise");
     } else {
