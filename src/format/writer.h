@@ -45,12 +45,13 @@ struct WriteReport {
 WriteReport write_images(const LabeledImageSource& source, const std::string& out_path, const WriterOptions& options);
 
 // Class sub-folders of DIR, classes indexed in sorted (byte-wise) order; files sorted within each.
+// The class folders are listed by `threads` threads (0 = up to 8); the result does not depend on it.
 struct ImageFolder {
   std::vector<std::string> classes;
   std::vector<std::string> paths;
   std::vector<int64_t> labels;
 };
-ImageFolder scan_imagefolder(const std::string& dir);
+ImageFolder scan_imagefolder(const std::string& dir, int threads = 0);
 WriteReport write_imagefolder(const std::string& dir, const std::string& out_path, const WriterOptions& options);
 
 }  // namespace fastimg::format

@@ -49,7 +49,10 @@ void read_file_into(const std::string& path, std::vector<uint8_t>& buffer) {
   if (got == 0) fail("{}: empty file", path);
 }
 
-ImageFolderSource::ImageFolderSource(const std::string& dir) : dir_(dir), folder_(format::scan_imagefolder(dir)) {
+ImageFolderSource::ImageFolderSource(const std::string& dir, const ImageFolderListOptions& list_options) : dir_(dir) {
+  ImageFolderList list = load_imagefolder_list(dir, list_options);
+  folder_ = std::move(list.folder);
+  list_from_cache_ = list.from_cache;
   // torchvision refuses a class folder without images (its label would never occur): so do we.
   std::vector<size_t> counts(folder_.classes.size(), 0);
   for (int64_t l : folder_.labels) ++counts[static_cast<size_t>(l)];

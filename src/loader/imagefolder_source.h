@@ -2,7 +2,8 @@
 // An ImageFolder directory (DIR/<class>/<image>, torchvision's layout) as a loader source.
 //
 // The file list comes from format::scan_imagefolder (classes in sorted byte order, files sorted
-// within each class), built once when the source opens; it is not cached on disk. Reading a sample
+// within each class, class folders listed in parallel), built once when the source opens and, given
+// a cache directory (the run directory), kept there for the next open (imagefolder_cache.h). Reading a sample
 // is one open + fstat + read + close into the calling thread's reusable buffer; files larger than
 // 256 KiB get a POSIX_FADV_WILLNEED hint first so the kernel reads them in one go. An empty class
 // folder, a folder with no images and a missing directory are one-line errors.
@@ -10,13 +11,14 @@
 #include <vector>
 
 #include "format/writer.h"
+#include "loader/imagefolder_cache.h"
 #include "loader/source.h"
 
 namespace fastimg::loader {
 
 class ImageFolderSource final : public Source {
  public:
-  explicit ImageFolderSource(const std::string& dir);
+  explicit ImageFolderSource(const std::string& dir, const ImageFolderListOptions& list_options = {});
 
   SourceKind kind() const override { return SourceKind::kImageFolder; }
   const std::string& path() const override { return dir_; }
@@ -29,10 +31,12 @@ class ImageFolderSource final : public Source {
   const std::vector<std::string>& open_problems() const override { return problems_; }
 
   const format::ImageFolder& folder() const { return folder_; }
+  bool list_from_cache() const { return list_from_cache_; }
 
  private:
   std::string dir_;
   format::ImageFolder folder_;
+  bool list_from_cache_ = false;
   std::vector<std::string> problems_;
 };
 

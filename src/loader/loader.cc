@@ -71,7 +71,7 @@ struct Loader::Impl {
 
   explicit Impl(LoaderOptions o)
       : opt(std::move(o)),
-        source(open_source(opt.path, opt.image_field, opt.label_field)),
+        source(open_source(opt.path, opt.image_field, opt.label_field, opt.list_cache_dir)),
         buffers(std::max(1, opt.batches_ahead) + 1, opt.batch_size, opt.pin_memory),
         next_resolution(opt.resolution),
         done(static_cast<size_t>(std::max(1, opt.batches_ahead) + 1)) {
@@ -181,18 +181,22 @@ struct Loader::Impl {
       return;
     }
     const bool jpeg = d.bytes.size() >= 3 && d.bytes[0] == 0xFF && d.bytes[1] == 0xD8 && d.bytes[2] == 0xFF;
+    bool four_channel = false;
     if (jpeg) {
       int w = d.width, h = d.height;
       if (w == 0 || h == 0) {
         const codec::JpegInfo info = decoder.read_header(d.bytes);
         w = info.width;
         h = info.height;
+        four_channel = info.components == 4;  // CMYK/YCCK (files, not .beton): converted below, as the writer does
       }
-      const codec::Rect crop = crop_for(w, h, flip);
-      decoder.decode_crop_resize(d.bytes, crop, r, r, flip, dst, size_t(r) * 3);
-      return;
+      if (!four_channel) {
+        const codec::Rect crop = crop_for(w, h, flip);
+        decoder.decode_crop_resize(d.bytes, crop, r, r, flip, dst, size_t(r) * 3);
+        return;
+      }
     }
-    // PNG and anything else the writer accepts: full decode, then the raw path.
+    // PNG, CMYK JPEG and anything else the writer accepts: full decode, then the raw path.
     const codec::Image image = codec::decode_image(d.bytes, "image");
     const codec::Rect crop = crop_for(image.width, image.height, flip);
     codec::crop_resize(image.view(), crop, r, r, flip, dst, size_t(r) * 3);

@@ -39,6 +39,7 @@ struct LoaderOptions {
   std::string image_field = "image";
   std::string label_field = "label";
   bool strict = false;      // an unreadable sample is an error (default: reported and skipped)
+  std::string list_cache_dir;  // ImageFolder paths: where the file list is cached ("" = not cached)
 };
 
 struct Batch {

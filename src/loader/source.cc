@@ -97,12 +97,16 @@ std::vector<std::string> expand_shard_paths(const std::string& path) {
 }
 
 std::unique_ptr<Source> open_source(const std::string& path, const std::string& image_field,
-                                    const std::string& label_field) {
+                                    const std::string& label_field, const std::string& list_cache_dir) {
   namespace fs = std::filesystem;
   if (path.empty()) fail("data path is empty (expected a .beton file, an ImageFolder directory or .tar shards)");
   std::error_code ec;
   if (is_shard_path(path)) return std::make_unique<WebDatasetSource>(path);
-  if (fs::is_directory(path, ec)) return std::make_unique<ImageFolderSource>(path);
+  if (fs::is_directory(path, ec)) {
+    ImageFolderListOptions list_options;
+    list_options.cache_dir = list_cache_dir;
+    return std::make_unique<ImageFolderSource>(path, list_options);
+  }
   if (!fs::exists(path, ec))
     fail("{}: no such file or directory (expected a .beton file, an ImageFolder directory or .tar shards)", path);
   return std::make_unique<BetonSource>(path, image_field, label_field);

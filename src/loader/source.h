@@ -56,9 +56,10 @@ class Source {
   virtual void advise_sequential() const {}
 };
 
-// Image and label field names apply to .beton files only.
+// Image and label field names apply to .beton files only; list_cache_dir to ImageFolders (where
+// their file list is cached, see imagefolder_cache.h; "" = not cached).
 std::unique_ptr<Source> open_source(const std::string& path, const std::string& image_field = "image",
-                                    const std::string& label_field = "label");
+                                    const std::string& label_field = "label", const std::string& list_cache_dir = "");
 
 // The file list a WebDataset path names: brace lists/ranges expanded, then globs; sorted per pattern.
 std::vector<std::string> expand_shard_paths(const std::string& path);

@@ -110,7 +110,18 @@ std::string pax_path(std::span<const uint8_t> data) {
   return {};
 }
 
+bool ascii_number_char(uint8_t c) { return (c >= '0' && c <= '9') || c == '+' || c == '-' || std::isspace(c); }
+
+// An ASCII integer (webdataset's own encoding), or 8 bytes of little-endian int64 (numpy's
+// tobytes()). An 8-byte member of digits and blanks ("1234567\n") is read as ASCII: as an int64 it
+// would be above 10^17, no label; any other 8 bytes (NULs included) are an int64.
 bool parse_label(std::span<const uint8_t> data, int64_t& out) {
+  if (data.size() == 8 && !std::all_of(data.begin(), data.end(), ascii_number_char)) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; --i) v = (v << 8) | data[static_cast<size_t>(i)];
+    out = static_cast<int64_t>(v);
+    return out >= 0;
+  }
   std::string_view s(reinterpret_cast<const char*>(data.data()), data.size());
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && (std::isspace(static_cast<unsigned char>(s.back())) || s.back() == '\0')) s.remove_suffix(1);
@@ -197,7 +208,7 @@ std::vector<ShardSample> index_tar(std::span<const uint8_t> tar, const std::stri
     if (!p.has_image) {
       problems.push_back(fmt::format("{}: {}: no .jpg/.jpeg/.png member; sample skipped", name, p.sample.key));
     } else if (p.bad_label) {
-      problems.push_back(fmt::format("{}: {}: .cls is not a non-negative ASCII integer; sample skipped", name, p.sample.key));
+      problems.push_back(fmt::format("{}: {}: .cls is neither a non-negative ASCII integer nor an 8-byte int64; sample skipped", name, p.sample.key));
     } else if (!p.has_label) {
       problems.push_back(fmt::format("{}: {}: no .cls label; sample skipped", name, p.sample.key));
     } else {

@@ -12,9 +12,9 @@
 //
 // A sample is the group of members with the same key (the member path up to the first '.' of its
 // file name); its image is the .jpg/.jpeg/.png member and its label the .cls member (an ASCII
-// integer). Other members are ignored. A sample without image or label, a truncated member and a
-// malformed header are reported in open_problems() and left out; a shard that ends in the middle
-// stops that shard's index there. Samples keep the tar order, shards the order of the path list.
+// integer, or 8 bytes of little-endian int64). Other members are ignored. A sample without image
+// or label, a truncated member and a malformed header are reported in open_problems() and left
+// out; a shard that ends in the middle stops that shard's index there. Samples keep the tar order, shards the order of the path list.
 #include <cstdint>
 #include <span>
 #include <string>

@@ -17,6 +17,7 @@ struct TrainConfig {
   int64_t batch_size = 256;          // per process
   int64_t val_batch_size = 256;
   int64_t batches_ahead = 3;
+  bool strict_data = false;          // an unreadable sample stops the run (default: reported, skipped)
   // [model]
   std::string arch = "resnet18";
   bool blurpool = false;
@@ -41,6 +42,7 @@ struct TrainConfig {
   std::string no_decay_rule = "module_type";  // module_type | name (the reproduction project's "bn"/"bias" rule)
   double label_smoothing = 0.1;
   double grad_clip = 0;              // max global gradient norm; 0 = no clipping
+  int64_t grad_accumulation = 1;     // loader batches per optimizer step
   // [schedule]
   std::string schedule = "triangular";  // triangular | step | cosine | linear | constant
   double lr_peak_epoch = 2;

@@ -22,6 +22,7 @@
 #include "train/resolution_schedule.h"
 #include "train/sharded_eval.h"
 #include "train/tensorboard.h"
+#include "train/train_step.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/interrupt.h"
@@ -101,6 +102,7 @@ void validate(const TrainConfig& c) {
   if (c.train_path.empty()) fail("config: data.train is not set (a .beton file, an ImageFolder directory or WebDataset .tar shards)");
   if (c.epochs <= 0) fail("config: train.epochs must be positive");
   if (c.batch_size <= 0 || c.val_batch_size <= 0) fail("config: batch sizes must be positive");
+  if (c.grad_accumulation < 1) fail("config: optimizer.grad_accumulation must be at least 1, not {}", c.grad_accumulation);
   if (c.min_res <= 0 || c.max_res < c.min_res) fail("config: need 0 < train.min_res <= train.max_res");
   if (c.bn_recalibration != "off" && c.bn_recalibration != "final" && c.bn_recalibration != "every")
     fail("config: validation.bn_recalibration must be off, final or every, not '{}'", c.bn_recalibration);
@@ -141,6 +143,8 @@ TrainResult run_training(const TrainConfig& config) {
   train_opts.pin_memory = device.is_cuda();
   train_opts.rank = pg.rank();
   train_opts.world_size = pg.world_size();
+  train_opts.strict = config.strict_data;
+  train_opts.list_cache_dir = config.run_dir;  // an ImageFolder is listed once per run, not per restart
   loader::Loader train_data(train_opts);
   if (train_data.batches_per_epoch() == 0)
     fail("{}: {} samples are fewer than one batch of {}", config.train_path, train_data.num_samples(), config.batch_size);
@@ -169,7 +173,6 @@ TrainResult run_training(const TrainConfig& config) {
   if (config.channels_last) models::to_channels_last(*model);
   auto optimizer = optim::make_optimizer(optimizer_options(config), *model);
   std::unique_ptr<dist::GradientReducer> reducer;
-  const std::vector<torch::Tensor> params = model->parameters();
   std::unique_ptr<DynamicLossScaler> scaler;
   if (amp_dtype == torch::kHalf) scaler = std::make_unique<DynamicLossScaler>();
   const auto schedule = schedule_options(config);
@@ -188,6 +191,12 @@ TrainResult run_training(const TrainConfig& config) {
     dist::broadcast_parameters(*model, pg);  // every rank starts from rank 0's weights
     reducer = std::make_unique<dist::GradientReducer>(*model, pg);
   }
+  TrainStepOptions step_opts;
+  step_opts.device_type = device.type();
+  step_opts.autocast_dtype = amp_dtype;
+  step_opts.label_smoothing = config.label_smoothing;
+  step_opts.grad_clip = config.grad_clip;
+  TrainStep train_step(*model, *optimizer, step_opts, reducer.get(), scaler.get());
 
   // The resolved config (num_classes filled in) goes into the run directory and every checkpoint,
   // so that `fastimg eval` can rebuild the model from a checkpoint alone.
@@ -243,54 +252,29 @@ TrainResult run_training(const TrainConfig& config) {
     skip_steps = 0;
     double window_wait = 0;  // seconds spent waiting for the loader in this log window
     auto window_start = Clock::now();
+    std::vector<MicroBatch> micro_batches;
+    int64_t updates = 0;  // optimizer steps in this epoch
     while (step < steps_per_epoch) {
-      auto wait_start = Clock::now();
-      auto batch = train_data.next();
-      window_wait += seconds_since(wait_start);
-      if (!batch) break;
-      const double lr = optim::scheduled_lr(schedule, epoch + static_cast<double>(step) / steps_per_epoch);
-      optimizer->set_lr(lr);
-      auto x = loader::to_model_input(batch->images, device, config.channels_last, torch::kFloat);
-      auto y = batch->labels.to(device, /*non_blocking=*/true);
-      // One forward/backward at the current weights. fp16 scales the loss and unscales the
-      // gradients; `finite` reports whether they are usable.
-      bool finite = true;
-      auto forward_backward = [&]() {
-        model->zero_grad();
-        torch::Tensor logits;
-        {
-          AutocastScope autocast(device.type(), amp_dtype);
-          logits = model->forward(x);
-        }
-        auto loss = optim::label_smoothing_cross_entropy(logits.to(torch::kFloat), y, config.label_smoothing);
-        if (scaler) {
-          auto scaled = loss * scaler->scale();
-          if (reducer) reducer->prepare_for_backward(scaled);  // gradients averaged during backward
-          scaled.backward();
-          finite = scaler->unscale_and_check(params);
-        } else {
-          if (reducer) reducer->prepare_for_backward(loss);
-          loss.backward();
-        }
-        if (config.grad_clip > 0) torch::nn::utils::clip_grad_norm_(params, config.grad_clip);
-        return loss.detach();
-      };
-      // The first pass runs before the optimizer so that fp16 can skip a step with inf/nan
-      // gradients; the optimizer's closure reuses it and recomputes only for extra passes (SAM).
-      torch::Tensor first_loss = forward_backward();
-      bool first_pass_used = false;
-      auto closure = [&]() {
-        if (!first_pass_used) {
-          first_pass_used = true;
-          return first_loss;
-        }
-        return forward_backward();
-      };
-      double loss = first_loss.item<double>();
-      if (finite) {
-        optimizer->step(closure);
+      // One optimizer step takes grad_accumulation loader batches (fewer at the end of the epoch).
+      micro_batches.clear();
+      const int64_t first_batch = step;
+      while (static_cast<int64_t>(micro_batches.size()) < config.grad_accumulation && step < steps_per_epoch) {
+        auto wait_start = Clock::now();
+        auto batch = train_data.next();
+        window_wait += seconds_since(wait_start);
+        if (!batch) break;
+        // The labels are copied: the loader reuses the batch's memory once the next one is taken.
+        micro_batches.push_back({loader::to_model_input(batch->images, device, config.channels_last, torch::kFloat),
+                                 batch->labels.to(device, /*non_blocking=*/true).clone()});
+        ++step;
       }
-      if (scaler) scaler->update(finite);
+      if (micro_batches.empty()) break;
+      const double lr = optim::scheduled_lr(schedule, epoch + static_cast<double>(first_batch) / steps_per_epoch);
+      optimizer->set_lr(lr);
+      const StepOutcome outcome = train_step.run(micro_batches);
+      const double loss = outcome.loss;
+      int64_t step_images = 0;
+      for (const auto& mb : micro_batches) step_images += mb.target.size(0);
       if (!std::isfinite(loss) && !scaler)
         fail("training diverged: loss is {} at epoch {} step {} (lr {}); {} holds the last good epoch", loss, epoch,
              step, lr, checkpoint_path);
@@ -299,9 +283,9 @@ TrainResult run_training(const TrainConfig& config) {
         window_loss += loss;
         ++window_steps;
       }
-      ++step;
+      ++updates;
       ++result.steps;
-      progress.advance(static_cast<uint64_t>(y.size(0) * pg.world_size()));
+      progress.advance(static_cast<uint64_t>(step_images * pg.world_size()));
       // Ranks agree on stopping (a signal may reach only some of them): one tiny all-reduce per step.
       bool stop = interrupt_requested();
       if (pg.world_size() > 1) stop = pg.all_reduce_sum(stop ? 1.0 : 0.0) > 0;
@@ -314,7 +298,7 @@ TrainResult run_training(const TrainConfig& config) {
         fail("interrupted (signal {}) at epoch {} step {}: {} saved; continue with --set output.resume=true",
              interrupt_signal(), epoch + 1, step, checkpoint_path);
       }
-      if (step % std::max<int64_t>(1, config.log_every) == 0 || step == steps_per_epoch) {
+      if (updates % std::max<int64_t>(1, config.log_every) == 0 || step == steps_per_epoch) {
         double mean_loss = window_steps > 0 ? window_loss / window_steps : NAN;
         if (pg.world_size() > 1) mean_loss = pg.all_reduce_sum(mean_loss) / pg.world_size();
         progress.set_postfix(fmt::format("loss {:.4f} lr {:.4g} res {}", mean_loss, lr, res));
@@ -339,7 +323,7 @@ TrainResult run_training(const TrainConfig& config) {
     const double epoch_seconds = seconds_since(epoch_start);
     train_images += static_cast<double>(step * config.batch_size * pg.world_size());
     train_seconds += epoch_seconds;
-    result.epoch_train_loss.push_back(step > 0 ? loss_sum / step : 0.0);
+    result.epoch_train_loss.push_back(updates > 0 ? loss_sum / updates : 0.0);
 
     const bool last = epoch + 1 == config.epochs;
     if (val_data && (last || (config.eval_every > 0 && (epoch + 1) % config.eval_every == 0))) {
@@ -400,6 +384,7 @@ TrainResult run_training(const TrainConfig& config) {
                     {"top5", result.final_eval.top5},
                     {"val_loss", result.final_eval.loss},
                     {"train_images_per_s", result.train_images_per_s},
+                    {"skipped_samples", train_data.skipped_samples() + (val_data ? val_data->skipped_samples() : 0)},
                     {"seconds", result.seconds},
                     {"device", device.str()},
                     {"world_size", pg.world_size()}};

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "format/test_folders.h"
@@ -24,6 +25,20 @@ TEST(ScanImageFolder, ClassesAndFilesAreSortedBytewise) {
   for (auto& p : folder.paths) rel.push_back(fs::relative(p, root).string());
   EXPECT_EQ(rel, (std::vector<std::string>{"B/x.Jpg", "a/1.jpeg", "b/M.png", "b/a.JPEG", "b/z.jpg"}));
   EXPECT_EQ(folder.labels, (std::vector<int64_t>{0, 1, 3, 3, 3}));
+}
+
+// Class folders are listed in parallel; the list is the same for any number of threads.
+TEST(ScanImageFolder, SameListForAnyThreadCount) {
+  TempDir tmp;
+  auto root = fastimg::testing::make_sample_folder(tmp, 7);
+  const ImageFolder one = scan_imagefolder(root.string(), 1);
+  for (int threads : {2, 3, 16}) {
+    const ImageFolder many = scan_imagefolder(root.string(), threads);
+    EXPECT_EQ(many.classes, one.classes) << threads;
+    EXPECT_EQ(many.paths, one.paths) << threads;
+    EXPECT_EQ(many.labels, one.labels) << threads;
+  }
+  EXPECT_TRUE(std::is_sorted(one.labels.begin(), one.labels.end()));
 }
 
 TEST(ScanImageFolder, MissingOrEmptyFolderIsAClearError) {

@@ -1,6 +1,7 @@
 // Loader sources: an ImageFolder and WebDataset tar shards yield exactly the samples, labels and
 // pixels of the same images written raw into a .beton, under 1, 2 and 3 ranks; bad samples are
-// reported and skipped; bad paths are one-line errors; `fastimg train` runs from both.
+// reported and skipped; bad paths are one-line errors; an ImageFolder's file list is cached in the
+// run directory; `fastimg train` and `fastimg bench loader` run from both.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,7 +14,11 @@
 
 #include "codec/image.h"
 #include "codec/test_images.h"
+#include "format/test_folders.h"
 #include "format/writer.h"
+#include "loader/bench.h"
+#include "loader/imagefolder_cache.h"
+#include "loader/imagefolder_source.h"
 #include "loader/loader.h"
 #include "loader/source.h"
 #include "loader/webdataset_source.h"
@@ -257,6 +262,160 @@ TEST_F(SourceTest, CorruptFileIsSkippedWithTheSameBatchesForAnyThreadCount) {
   EXPECT_THROW(while (loader.next()) {}, Error);
 }
 
+// Files that vanish or are empty by the time they are read: reported, skipped and counted.
+TEST_F(SourceTest, UnreadableFilesAreSkippedAndCounted) {
+  const fs::path root = *dir_ / "unreadable";
+  fs::copy(folder(), root, fs::copy_options::recursive);
+  Loader loader(options(root.string(), Pipeline::kVal, 0, 1));
+  fs::remove(root / "class0" / "img003.png");
+  testing::write_bytes((root / "class2" / "img013.png").string(), {});
+  int64_t images = 0;
+  for (const Batch& b : epoch(loader, 0)) images += b.images.size(0);
+  EXPECT_EQ(images, kImages);
+  EXPECT_EQ(loader.skipped_samples(), 2u);
+  const std::string all = ::testing::PrintToString(loader.problems());
+  EXPECT_NE(all.find("img003.png: cannot open"), std::string::npos) << all;
+  EXPECT_NE(all.find("img013.png: empty file"), std::string::npos) << all;
+  epoch(loader, 1);
+  EXPECT_EQ(loader.skipped_samples(), 2u);  // distinct samples, not reports
+}
+
+// CMYK and grayscale JPEGs and a PNG named .JPEG are decoded as the writer decodes them: the
+// loader's images match those of a raw .beton written from the same folder.
+TEST_F(SourceTest, ImageFolderHandlesEveryImageKindLikeTheWriter) {
+  testing::TempDir tmp;
+  const testing::MixedFolder mixed = testing::make_mixed_folder(tmp);
+  for (const std::string& bad : mixed.bad) fs::remove(bad);
+  const std::string out = (tmp / "mixed.beton").string();
+  format::WriterOptions w;
+  w.workers = 1;
+  w.shuffle = false;
+  w.jpeg_fraction = 0;
+  ASSERT_EQ(format::write_imagefolder(mixed.root.string(), out, w).written, size_t(mixed.good));
+  LoaderOptions o = options(mixed.root.string(), Pipeline::kVal, 0, 1);
+  o.order = OrderKind::kSequential;
+  Loader from_folder(o);
+  o.path = out;
+  Loader from_beton(o);
+  const auto a = epoch(from_folder, 0), b = epoch(from_beton, 0);
+  EXPECT_EQ(from_folder.skipped_samples(), 0u) << ::testing::PrintToString(from_folder.problems());
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_TRUE(torch::equal(a[i].labels, b[i].labels)) << "batch " << i;
+    ASSERT_EQ(a[i].images.sizes(), b[i].images.sizes());
+    // JPEGs: the loader decodes the crop at a DCT scale, the writer the whole image: close, not equal.
+    const double diff = (a[i].images.to(torch::kInt) - b[i].images.to(torch::kInt)).abs().to(torch::kDouble).mean().item<double>();
+    EXPECT_LT(diff, 4.0) << "batch " << i;
+  }
+}
+
+TEST_F(SourceTest, ClsLabelIsAnAsciiIntegerOrALittleEndianInt64) {
+  const std::vector<uint8_t> png = testing::png_encode(testing::pattern_image(8, 8, 1));
+  auto le = [](int64_t v) {
+    std::vector<uint8_t> b(8);
+    for (int i = 0; i < 8; ++i) b[size_t(i)] = static_cast<uint8_t>(static_cast<uint64_t>(v) >> (8 * i));
+    return b;
+  };
+  std::vector<uint8_t> one_nul = ascii("1");
+  one_nul.resize(8, 0);
+  const std::vector<uint8_t> tar = make_tar({{"a.png", png}, {"a.cls", le(3)},
+                                             {"b.png", png}, {"b.cls", ascii("2\n")},
+                                             {"c.png", png}, {"c.cls", le(258)},
+                                             {"d.png", png}, {"d.cls", ascii("1234567\n")},  // 8 bytes, all ASCII
+                                             {"e.png", png}, {"e.cls", one_nul},              // 0x31 + NULs: int64 49
+                                             {"f.png", png}, {"f.cls", le(999)},
+                                             {"g.png", png}, {"g.cls", le(-1)}});
+  std::vector<std::string> problems;
+  const std::vector<ShardSample> samples = index_tar(tar, "labels.tar", 0, problems);
+  std::vector<int64_t> labels;
+  for (const ShardSample& s : samples) labels.push_back(s.label);
+  EXPECT_EQ(labels, (std::vector<int64_t>{3, 2, 258, 1234567, 49, 999}));
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("labels.tar: g: .cls"), std::string::npos) << problems[0];
+}
+
+// The list of an ImageFolder is written next to the run once; later opens read it instead of
+// listing the folders, until a folder changes.
+TEST_F(SourceTest, ImageFolderListIsCachedAndRebuiltWhenAFolderChanges) {
+  testing::TempDir tmp;
+  const fs::path root = tmp / "data";
+  fs::copy(folder(), root, fs::copy_options::recursive);
+  const std::string run = (tmp / "run").string();
+  ImageFolderListOptions o;
+  o.cache_dir = run;
+  o.threads = 3;
+  o.racy_window = std::chrono::nanoseconds(0);  // the folders were just written
+  const std::string cache = imagefolder_cache_path(root.string(), run);
+  EXPECT_EQ(fs::path(cache).parent_path(), fs::path(run));
+  EXPECT_NE(cache, imagefolder_cache_path(folder(), run));
+
+  const ImageFolderList first = load_imagefolder_list(root.string(), o);
+  EXPECT_FALSE(first.from_cache);
+  EXPECT_EQ(first.cache_path, cache);
+  ASSERT_TRUE(fs::exists(cache));
+  const ImageFolderList second = load_imagefolder_list(root.string(), o);
+  EXPECT_TRUE(second.from_cache);
+  const format::ImageFolder scanned = format::scan_imagefolder(root.string(), 1);
+  for (const ImageFolderList* l : {&first, &second}) {
+    EXPECT_EQ(l->folder.classes, scanned.classes);
+    EXPECT_EQ(l->folder.paths, scanned.paths);
+    EXPECT_EQ(l->folder.labels, scanned.labels);
+  }
+  // The source and the loader take the cache directory.
+  ImageFolderSource source(root.string(), o);
+  EXPECT_TRUE(source.list_from_cache());
+  EXPECT_EQ(source.num_samples(), uint64_t{kImages});
+
+  // Folders changed just before the scan are not trusted under the default window.
+  ImageFolderListOptions cautious = o;
+  cautious.racy_window = std::chrono::seconds(2);
+  EXPECT_FALSE(load_imagefolder_list(root.string(), cautious).from_cache);
+
+  // A new file in a class folder (its time set apart from the recorded one: clocks are coarse).
+  const auto old_time = fs::file_time_type::clock::now() - std::chrono::hours(1);
+  fs::copy_file(root / "class1" / "img006.png", root / "class1" / "img006b.png");
+  fs::last_write_time(root / "class1", old_time);
+  const ImageFolderList added = load_imagefolder_list(root.string(), o);
+  EXPECT_FALSE(added.from_cache);
+  EXPECT_EQ(added.folder.paths.size(), size_t{kImages} + 1);
+  EXPECT_EQ(added.folder.paths[7], (root / "class1" / "img006b.png").string());
+  EXPECT_TRUE(load_imagefolder_list(root.string(), o).from_cache);
+
+  // A new class folder.
+  fs::create_directories(root / "class9");
+  fs::copy_file(root / "class0" / "img000.png", root / "class9" / "x.png");
+  fs::last_write_time(root, old_time);
+  const ImageFolderList new_class = load_imagefolder_list(root.string(), o);
+  EXPECT_FALSE(new_class.from_cache);
+  EXPECT_EQ(new_class.folder.classes.size(), size_t{kClasses} + 1);
+  EXPECT_EQ(new_class.folder.labels.back(), kClasses);
+
+  // A damaged cache file is rebuilt.
+  testing::write_bytes(cache, ascii("fastimg-imagefolder-list 1\n12:not a path"));
+  const ImageFolderList repaired = load_imagefolder_list(root.string(), o);
+  EXPECT_FALSE(repaired.from_cache);
+  EXPECT_EQ(repaired.folder.paths, new_class.folder.paths);
+  EXPECT_TRUE(load_imagefolder_list(root.string(), o).from_cache);
+}
+
+// `fastimg bench loader` runs on every source.
+TEST_F(SourceTest, LoaderBenchRunsOnEverySource) {
+  for (const std::string& path : {beton(), folder(), shards_glob()}) {
+    SCOPED_TRACE(path);
+    LoaderBenchOptions o;
+    o.path = path;
+    o.resolution = 32;
+    o.threads = 2;
+    o.batch_size = 4;
+    o.batches = 3;
+    o.warmup_batches = 1;
+    const LoaderBenchResult r = run_loader_bench(o);
+    EXPECT_EQ(r.images, 12);
+    EXPECT_GT(r.images_per_s, 0);
+    EXPECT_NE(bench_table(o, r).find(path), std::string::npos);
+  }
+}
+
 std::string one_line_error(const std::string& path) {
   try {
     LoaderOptions o;
@@ -306,6 +465,10 @@ TEST_F(SourceTest, TrainRunsFromAnImageFolderAndFromShards) {
                             " --set output.progress=false --set train.device=cpu --set output.run_dir=" + run + " 2>&1";
     const auto r = testing::run_command(cmd);
     EXPECT_EQ(r.exit_code, 0) << cmd << "\n" << r.output;
+    const bool imagefolder = data == folder();
+    EXPECT_EQ(fs::exists(imagefolder_cache_path(data, run)), imagefolder) << "the ImageFolder's list is cached in the run";
+    const std::vector<uint8_t> summary = testing::read_bytes((fs::path(run) / "summary.json").string());
+    EXPECT_NE(std::string(summary.begin(), summary.end()).find("\"skipped_samples\": 0"), std::string::npos);
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -63,6 +64,29 @@ TEST_F(EndToEnd, TrainingReducesTheLossAndWritesTheRunDirectory) {
   for (std::string line; std::getline(metrics, line);)
     if (nlohmann::json::parse(line)["type"] == "eval") ++evals;
   EXPECT_EQ(evals, 6);
+}
+
+// Two batches per optimizer step: half the steps, every batch still trained on, and a different
+// model than one batch per step (the effective batch doubled).
+TEST_F(EndToEnd, GradientAccumulationTakesOneStepPerGroupOfBatches) {
+  auto one = tiny_config("run-accum-1");
+  one.epochs = 1;
+  auto two = tiny_config("run-accum-2");
+  two.epochs = 1;
+  two.grad_accumulation = 2;
+  const auto r1 = run_training(one);
+  const auto r2 = run_training(two);
+  // 240 training images, batch 16: 15 batches -> 15 steps, or 8 steps (7 pairs and a single).
+  EXPECT_EQ(r1.steps, 15);
+  EXPECT_EQ(r2.steps, 8);
+  EXPECT_TRUE(std::isfinite(r2.epoch_train_loss.back()));
+  std::ifstream metrics(std::filesystem::path(two.run_dir) / "metrics.jsonl");
+  int64_t last_step = 0;
+  for (std::string line; std::getline(metrics, line);) {
+    auto j = nlohmann::json::parse(line);
+    if (j["type"] == "train") last_step = j["step"];
+  }
+  EXPECT_EQ(last_step, 15);  // `step` counts batches: the whole epoch was read
 }
 
 std::vector<torch::Tensor> load_weights(const std::string& checkpoint, const TrainConfig& c) {

@@ -1,0 +1,102 @@
+// Gradient accumulation: an optimizer step over micro-batches equals one step over their union.
+#include "train/train_step.h"
+
+#include <gtest/gtest.h>
+
+#include "optim/optimizer.h"
+
+namespace fastimg::train {
+namespace {
+
+// No BatchNorm: its batch statistics would differ between a micro-batch and the union, as they
+// do in PyTorch. Conv + linear still exercise every optimizer code path.
+struct SmallNetImpl : models::ClassifierImpl {
+  SmallNetImpl() {
+    conv = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(3, 6, 3).stride(2)));
+    fc = register_module("fc", torch::nn::Linear(6 * 3 * 3, 5));
+  }
+  torch::Tensor forward(torch::Tensor x) override { return fc(torch::relu(conv(x)).flatten(1)); }
+  torch::nn::Conv2d conv{nullptr};
+  torch::nn::Linear fc{nullptr};
+};
+
+std::shared_ptr<SmallNetImpl> make_net() {
+  torch::manual_seed(7);
+  return std::make_shared<SmallNetImpl>();
+}
+
+// Runs `steps` steps, each over `sizes` micro-batches cut from the same fixed batch of 8.
+std::vector<torch::Tensor> train(const std::string& optimizer, const std::vector<int64_t>& sizes, int steps,
+                                 double* first_loss = nullptr) {
+  auto net = make_net();
+  optim::OptimizerOptions o;
+  o.name = optimizer;
+  o.lr = optimizer.find("adam") != std::string::npos ? 1e-2 : 0.1;
+  o.weight_decay = 5e-4;
+  o.momentum = 0.9;
+  auto opt = optim::make_optimizer(o, *net);
+  opt->train();
+  TrainStepOptions so;
+  so.label_smoothing = 0.1;
+  TrainStep step(*net, *opt, so);
+  for (int s = 0; s < steps; ++s) {
+    torch::manual_seed(100 + s);
+    auto x = torch::randn({8, 3, 8, 8});
+    auto y = torch::randint(0, 5, {8}, torch::kLong);
+    std::vector<MicroBatch> micro;
+    int64_t at = 0;
+    for (int64_t n : sizes) {
+      micro.push_back({x.slice(0, at, at + n), y.slice(0, at, at + n)});
+      at += n;
+    }
+    const StepOutcome out = step.run(micro);
+    EXPECT_TRUE(out.applied);
+    if (s == 0 && first_loss) *first_loss = out.loss;
+  }
+  opt->eval();  // schedule-free: compare the evaluation weights x too
+  std::vector<torch::Tensor> params;
+  for (auto& p : net->parameters()) params.push_back(p.detach().clone());
+  return params;
+}
+
+class GradientAccumulation : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GradientAccumulation, MicroBatchesGiveTheWeightsOfTheirUnion) {
+  double whole_loss = 0, split_loss = 0, uneven_loss = 0;
+  const auto whole = train(GetParam(), {8}, 3, &whole_loss);
+  const auto split = train(GetParam(), {4, 4}, 3, &split_loss);
+  const auto uneven = train(GetParam(), {5, 2, 1}, 3, &uneven_loss);
+  EXPECT_NEAR(split_loss, whole_loss, 1e-6);
+  EXPECT_NEAR(uneven_loss, whole_loss, 1e-6);
+  const auto initial = make_net()->parameters();
+  ASSERT_EQ(whole.size(), split.size());
+  for (size_t i = 0; i < whole.size(); ++i) {
+    EXPECT_FALSE(torch::allclose(whole[i], initial[i])) << "parameter " << i << " did not move";
+    EXPECT_TRUE(torch::allclose(split[i], whole[i], 1e-5, 1e-6)) << GetParam() << " parameter " << i;
+    EXPECT_TRUE(torch::allclose(uneven[i], whole[i], 1e-5, 1e-6)) << GetParam() << " parameter " << i;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Optimizers, GradientAccumulation,
+                         ::testing::Values("sgd", "adamw", "sgd_schedule_free", "sam", "sam_v2"));
+
+// Weighting matters: averaging the micro-batch means without their shares is a different gradient.
+TEST(GradientAccumulationCheck, UnevenMicroBatchesAreWeightedBySize) {
+  auto net = make_net();
+  auto x = torch::randn({8, 3, 8, 8});
+  auto y = torch::randint(0, 5, {8}, torch::kLong);
+  optim::OptimizerOptions o;
+  o.lr = 0;  // only the reported loss matters here
+  auto opt = optim::make_optimizer(o, *net);
+  TrainStep step(*net, *opt, {});
+  const double uneven = step.run({{x.slice(0, 0, 6), y.slice(0, 0, 6)}, {x.slice(0, 6, 8), y.slice(0, 6, 8)}}).loss;
+  const double whole = step.run({{x, y}}).loss;
+  const double unweighted = 0.5 * (torch::nn::functional::cross_entropy(net->forward(x.slice(0, 0, 6)), y.slice(0, 0, 6)) +
+                                   torch::nn::functional::cross_entropy(net->forward(x.slice(0, 6, 8)), y.slice(0, 6, 8)))
+                                      .item<double>();
+  EXPECT_NEAR(uneven, whole, 1e-6);
+  EXPECT_GT(std::abs(unweighted - whole), 1e-4);
+}
+
+}  // namespace
+}  // namespace fastimg::train
