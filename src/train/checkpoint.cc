@@ -2,8 +2,12 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include <filesystem>
 
+#include "util/atomic_file.h"
 #include "util/error.h"
 
 namespace fastimg::train {
@@ -56,14 +60,28 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model, const op
     optimizer->save(optimizer_archive);
     archive.write("optimizer", optimizer_archive);
   }
-  std::string temp = path + ".tmp-" + std::to_string(getpid());
+  // Streamed straight into an AtomicFile: a full disk or a signal leaves the previous checkpoint
+  // in place and no partial file behind.
+  AtomicFile file(path);
+  int write_errno = 0;
   try {
-    archive.save_to(temp);
+    // After a failed write() the rest is discarded but reported as written: the archive writer
+    // turns a short count into an exception that escapes its destructor and aborts the process.
+    archive.save_to([&](const void* data, size_t size) -> size_t {
+      const char* p = static_cast<const char*>(data);
+      for (size_t done = 0; done < size && write_errno == 0;) {
+        const ssize_t n = ::write(file.fd(), p + done, size - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) write_errno = n < 0 ? errno : ENOSPC;
+        else done += static_cast<size_t>(n);
+      }
+      return size;
+    });
   } catch (const c10::Error& e) {
-    std::filesystem::remove(temp);
     fail("{}: cannot write checkpoint: {}", path, e.what_without_backtrace());
   }
-  std::filesystem::rename(temp, path);
+  if (write_errno != 0) fail("{}: cannot write checkpoint: {}", path, std::strerror(write_errno));
+  file.commit();
 }
 
 CheckpointInfo read_checkpoint_info(const std::string& path) {
