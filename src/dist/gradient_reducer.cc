@@ -19,6 +19,42 @@ std::vector<torch::Tensor> trainable(const torch::nn::Module& module) {
   return out;
 }
 
+// DDP's default bucket all-reduce (mean over ranks), whose failure says what failed: otherwise a
+// peer dying mid-backward surfaces from loss.backward() as a bare Gloo socket error.
+class ExplainedAllReduce : public ::c10d::CommHookInterface {
+ public:
+  explicit ExplainedAllReduce(ProcessGroup& group) : group_(group) {}
+
+  c10::intrusive_ptr<c10::ivalue::Future> runHook(::c10d::GradBucket& bucket) override {
+    ProcessGroup* group = &group_;
+    auto explain = [group](const std::string& error) {
+      return Error(group->collective_failure("gradient all_reduce", error));
+    };
+    c10::intrusive_ptr<c10::ivalue::Future> reduced;
+    try {
+      std::vector<at::Tensor> tensors = {bucket.getBufferRef()};
+      tensors[0].div_(group_.world_size());  // divide first, as DDP does: no fp16 overflow in the sum
+      reduced = group_.c10d_group()->allreduce(tensors)->getFuture();
+    } catch (const std::exception& e) {
+      throw explain(e.what());
+    }
+    // The error is raised where the Reducer collects the result, at the end of backward.
+    return reduced->then(
+        [explain](c10::ivalue::Future& done) -> c10::IValue {
+          if (done.hasError()) throw explain(done.tryRetrieveErrorMessage());
+          return done.value();
+        },
+        reduced->elementType());
+  }
+
+  at::Tensor parseHookResult(const c10::IValue& result) override {
+    return ::c10d::detail::parseCppCommHookResult(result);
+  }
+
+ private:
+  ProcessGroup& group_;
+};
+
 // Buffers are broadcast in bulk: one flat copy per 25 MB instead of one message per tensor.
 constexpr size_t kBroadcastBufferBytes = 25 << 20;
 
@@ -47,6 +83,7 @@ GradientReducer::GradientReducer(std::vector<torch::Tensor> parameters, ProcessG
         options.bucket_bytes, /*find_unused_parameters=*/false, /*gradient_as_bucket_view=*/false, std::move(names),
         options.first_bucket_bytes, /*skip_all_reduce_unused_params=*/false,
         /*use_python_reducer=*/false, /*bucket_bytes_cap_list=*/std::vector<int64_t>{});
+    reducer_->register_comm_hook(std::make_unique<ExplainedAllReduce>(group_));
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {

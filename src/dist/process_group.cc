@@ -126,6 +126,14 @@ const c10::intrusive_ptr<::c10d::ProcessGroup>& ProcessGroup::c10d_group() const
 namespace {
 // Collectives fail with c10::Error (peer gone, timeout); the user gets one line naming the rank and,
 // when the rank that failed first published why, its message.
+std::string failure_message(const std::string& what, const std::string& error, int rank, int world_size,
+                            const c10::intrusive_ptr<::c10d::Store>& store) {
+  const std::string cause = peer_failure(store);
+  if (!cause.empty()) return fmt::format("rank {} of {}: {} failed because {}", rank, world_size, what, cause);
+  return fmt::format("rank {} of {}: {} failed (another rank probably exited or timed out): {}", rank, world_size,
+                     what, first_line(error));
+}
+
 template <typename Fn>
 void run_collective(const char* what, int rank, int world_size, const c10::intrusive_ptr<::c10d::Store>& store,
                     Fn&& fn) {
@@ -134,13 +142,14 @@ void run_collective(const char* what, int rank, int world_size, const c10::intru
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
-    const std::string cause = peer_failure(store);
-    if (!cause.empty()) fail("rank {} of {}: {} failed because {}", rank, world_size, what, cause);
-    fail("rank {} of {}: {} failed (another rank probably exited or timed out): {}", rank, world_size, what,
-         first_line(e.what()));
+    throw Error(failure_message(what, e.what(), rank, world_size, store));
   }
 }
 }  // namespace
+
+std::string ProcessGroup::collective_failure(const std::string& what, const std::string& error) const {
+  return failure_message(what, error, rank(), world_size(), impl_->prefixed);
+}
 
 void ProcessGroup::publish_failure(const std::string& message) noexcept {
   if (!impl_->prefixed || world_size() == 1) return;

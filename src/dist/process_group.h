@@ -58,6 +58,11 @@ class ProcessGroup {
   double all_reduce_sum(double value);
   std::vector<double> all_gather(double value);
 
+  // The one-line message for collective `what` failing here with `error`: names this rank and, when
+  // the rank that failed first published why, that rank and its message. For collectives started
+  // outside this class (the GradientReducer's).
+  std::string collective_failure(const std::string& what, const std::string& error) const;
+
   // Records why this rank is about to fail (call before rethrowing), so the errors the other ranks
   // get when their next collective breaks name the rank that failed first and its message.
   void publish_failure(const std::string& message) noexcept;

@@ -11,6 +11,8 @@
 //                      mode. `unsynced PASS`: closure call PASS of each step skips the reduction (a
 //                      negative control: the comparison must then fail).
 //   die                rank 1 exits after the first all-reduce; rank 0 must fail with an error
+//   die-in-backward    rank 1 exits between synchronised backward passes; rank 0's backward must
+//                      fail with an error naming the gradient all-reduce
 //   raise              rank 1 throws after the first all-reduce, publishes why and exits; rank 0's
 //                      error must carry rank 1's message
 // Exit code 0 = checks passed. Failures print one line "error: ..." (fastimg::Error) or "FAIL ...".
@@ -311,6 +313,26 @@ void die(dist::ProcessGroup& pg, bool raise) {
   ++failures;
 }
 
+// The Reducer's all-reduce runs inside autograd: its failure must still read as ours.
+void die_in_backward(dist::ProcessGroup& pg) {
+  torch::manual_seed(0);
+  auto model = make_mlp();
+  dist::GradientReducer reducer(*model, pg);
+  for (int step = 0; step < 1000; ++step) {
+    // After step 2: past the Reducer's one-time bucket rebuild, so backward is what meets the gap.
+    if (step == 3 && pg.rank() == 1) {
+      std::fflush(stdout);
+      std::_Exit(3);
+    }
+    model->zero_grad();
+    auto loss = model->forward(torch::randn({4, 10})).square().mean();
+    reducer.prepare_for_backward(loss);
+    loss.backward();
+  }
+  std::printf("FAIL synchronised backward passes kept succeeding after rank 1 died\n");
+  ++failures;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -329,6 +351,8 @@ int main(int argc, char** argv) {
     } else if (mode == "train-opt" && argc > 3) {
       const bool unsynced = argc > 5 && std::string(argv[4]) == "unsynced";
       train_optimizer(pg, argv[2], std::atoi(argv[3]), unsynced ? std::atoi(argv[5]) : -1);
+    } else if (mode == "die-in-backward") {
+      die_in_backward(pg);
     } else if (mode == "die" || mode == "raise") {
       die(pg, mode == "raise");
     } else {

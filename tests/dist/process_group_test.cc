@@ -126,6 +126,15 @@ TEST(ProcessGroup, ADeadRankIsAnErrorOnTheOthersNotAHang) {
   EXPECT_LT(run.exits[0].seconds, 40) << run.logs[0];
 }
 
+TEST(ProcessGroup, ARankDyingDuringBackwardIsAGradientAllReduceErrorOnTheOthers) {
+  auto run = run_worker({"die-in-backward"});
+  EXPECT_EQ(run.exits[1].exit_code, 3) << run.logs[1];
+  EXPECT_FALSE(run.exits[0].timed_out) << run.logs[0];
+  EXPECT_EQ(run.exits[0].exit_code, 1) << run.logs[0];
+  EXPECT_NE(run.logs[0].find("error: rank 0 of 2: gradient all_reduce failed"), std::string::npos) << run.logs[0];
+  EXPECT_LT(run.exits[0].seconds, 40) << run.logs[0];
+}
+
 TEST(ProcessGroup, TheOtherRanksErrorNamesTheRankThatFailedFirst) {
   auto run = run_worker({"raise"});
   EXPECT_EQ(run.exits[1].exit_code, 1) << run.logs[1];
