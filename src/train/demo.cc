@@ -45,6 +45,7 @@ TrainResult run_demo(const DemoOptions& options) {
   write_synthetic_dataset(config.train_path, {options.train_per_class, options.seed}, 0, options.progress);
   // The validation images come from a different seed stream: never seen in training.
   write_synthetic_dataset(config.val_path, {options.val_per_class, options.seed + 1000003}, 0, options.progress);
+  if (options.data_only) return {};
   return run_training(config);
 }
 

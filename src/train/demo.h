@@ -14,10 +14,12 @@ struct DemoOptions {
   int64_t epochs = 14;
   uint64_t seed = 0;
   bool progress = true;
+  bool data_only = false;  // write train.beton/val.beton and stop (data for other configs)
 };
 
 // The training config the demo runs (data paths inside options.dir).
 TrainConfig demo_config(const DemoOptions& options);
+// With data_only, the result is empty (no training ran).
 TrainResult run_demo(const DemoOptions& options);
 
 }  // namespace fastimg::train

@@ -152,6 +152,11 @@ std::string render_svg(const std::vector<PlotSeries>& series, const PlotOptions&
   const double pad = 0.05 * (y1 - y0);
   y0 -= pad;
   y1 += pad;
+  // Accuracy lives in [0, 100]: a ±2σ band is cut there rather than stretching the axis.
+  if (options.y != "loss") {
+    y0 = std::max(y0, 0.0);
+    y1 = std::min(y1, 100.0);
+  }
   auto px = [&](double x) { return left + (x - x0) / (x1 - x0) * (W - left - right); };
   auto py = [&](double y) { return H - bottom - (y - y0) / (y1 - y0) * (H - top - bottom); };
   static const char* colours[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"};
@@ -166,11 +171,13 @@ std::string render_svg(const std::vector<PlotSeries>& series, const PlotOptions&
                      escape(options.title.empty() ? y_label + " vs " + x_label : options.title));
   // Grid and ticks.
   double ys = tick_step(y1 - y0, 6), xs = tick_step(x1 - x0, 8);
-  for (double y = std::ceil(y0 / ys) * ys; y <= y1; y += ys)
+  // Ticks are k * step for integer k (no drift from repeated addition), and never "-0".
+  auto tick = [](double k, double step) { return k * step == 0 ? 0.0 : k * step; };
+  for (double k = std::ceil(y0 / ys), y = tick(k, ys); y <= y1 + 1e-9 * ys; y = tick(++k, ys))
     svg += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#ddd\"/>"
                        "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{:g}</text>\n",
                        left, py(y), W - right, py(y), left - 6, py(y) + 4, y);
-  for (double x = std::ceil(x0 / xs) * xs; x <= x1; x += xs)
+  for (double k = std::ceil(x0 / xs), x = tick(k, xs); x <= x1 + 1e-9 * xs; x = tick(++k, xs))
     svg += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#eee\"/>"
                        "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{:g}</text>\n",
                        px(x), top, px(x), H - bottom, px(x), H - bottom + 18, x);
@@ -185,8 +192,8 @@ std::string render_svg(const std::vector<PlotSeries>& series, const PlotOptions&
     const char* colour = colours[k % 8];
     if (s.runs > 1) {  // ±2σ band: upper edge forward, lower edge back
       std::string pts;
-      for (size_t i = 0; i < s.x.size(); ++i) pts += fmt::format("{:.1f},{:.1f} ", px(s.x[i]), py(s.mean[i] + 2 * s.std[i]));
-      for (size_t i = s.x.size(); i-- > 0;) pts += fmt::format("{:.1f},{:.1f} ", px(s.x[i]), py(s.mean[i] - 2 * s.std[i]));
+      for (size_t i = 0; i < s.x.size(); ++i) pts += fmt::format("{:.1f},{:.1f} ", px(s.x[i]), py(std::min(y1, s.mean[i] + 2 * s.std[i])));
+      for (size_t i = s.x.size(); i-- > 0;) pts += fmt::format("{:.1f},{:.1f} ", px(s.x[i]), py(std::max(y0, s.mean[i] - 2 * s.std[i])));
       svg += fmt::format("<polygon points=\"{}\" fill=\"{}\" fill-opacity=\"0.2\" stroke=\"none\"/>\n", pts, colour);
     }
     std::string pts;

@@ -60,6 +60,22 @@ TEST(Plot, DifferentConfigsAreSeparateSeriesAndTheSvgHasABand) {
   EXPECT_EQ(std::count(svg.begin(), svg.end(), '\n') > 10, true);
 }
 
+// A ±2σ band below zero: the accuracy axis stops at 0, and its first tick reads "0", not "-0".
+TEST(Plot, AxisTicksNeverReadMinusZero) {
+  testing::TempDir dir;
+  make_run(dir / "s0", 0, {0.0, 0.5});
+  make_run(dir / "s1", 1, {0.2, 0.6});
+  PlotOptions o;
+  o.run_dirs = {(dir / "s0").string(), (dir / "s1").string()};
+  o.out = (dir / "plot.svg").string();
+  write_plot(o);
+  std::ifstream in(o.out);
+  std::string svg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(svg.find(">-"), std::string::npos) << "a negative accuracy tick";
+  EXPECT_NE(svg.find(">0<"), std::string::npos);
+  EXPECT_EQ(svg.find(">-0<"), std::string::npos);
+}
+
 TEST(Plot, MissingMetricsIsAClearError) {
   testing::TempDir dir;
   std::filesystem::create_directories(dir / "empty");
