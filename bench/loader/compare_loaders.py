@@ -69,15 +69,28 @@ def run_fastimg(fastimg, beton, res, threads, batches):
     return json.loads(out.strip().splitlines()[-1])
 
 
-def time_batches(iterator, warmup, batches):
-    """images/s over `batches` batches after `warmup` (FFCV compiles its pipeline on the first)."""
+def process_cpu_seconds(pid):
+    """user + system CPU seconds of one process (all its threads), from /proc."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def time_batches(iterator, warmup, batches, worker_pids=lambda: []):
+    """(images/s, images per CPU-second) over `batches` batches after `warmup` (FFCV compiles its
+    pipeline on the first). CPU time is this process's plus its worker processes': on a shared
+    machine it is the steadier of the two figures."""
     it = iter(iterator)
     for _ in range(warmup):
         next(it)
+    pids = [os.getpid()] + list(worker_pids())
+    cpu0 = sum(process_cpu_seconds(p) for p in pids)
     images, start = 0, time.perf_counter()
     for _ in range(batches):
         images += len(next(it)[0])
-    return images / (time.perf_counter() - start)
+    wall = time.perf_counter() - start
+    cpu = sum(process_cpu_seconds(p) for p in pids) - cpu0
+    return images / wall, images / max(cpu, 1e-9)
 
 
 def cycle(make_loader):
@@ -105,22 +118,25 @@ def run_torchvision(folder, res, threads, batches):
                              transforms.PILToTensor()])
     loader = torch.utils.data.DataLoader(datasets.ImageFolder(folder, transform=tf), batch_size=256, shuffle=True,
                                          num_workers=threads, drop_last=True, persistent_workers=True)
-    return time_batches(cycle(lambda: loader), warmup=2, batches=batches)
+    # Persistent workers: the iterator (and its worker processes) outlive each epoch.
+    return time_batches(cycle(lambda: loader), warmup=2, batches=batches,
+                        worker_pids=lambda: [w.pid for w in loader._iterator._workers])
 
 
 def run_isolated(which, path, res, threads, batches):
     """One loader in its own Python process, so that no thread or worker of another outlives its
-    measurement and competes for the cores."""
+    measurement and competes for the cores. Returns (images/s, images per CPU-second)."""
     out = subprocess.run([sys.executable, os.path.abspath(__file__), "--one", which, path, str(res), str(threads),
                           str(batches)], check=True, capture_output=True, text=True).stdout
-    return float(out.strip().splitlines()[-1])
+    wall, cpu = out.strip().splitlines()[-1].split()
+    return float(wall), float(cpu)
 
 
 def main():
     if len(sys.argv) == 7 and sys.argv[1] == "--one":
         which, path, res, threads, batches = sys.argv[2], sys.argv[3], *map(int, sys.argv[4:7])
         run = run_ffcv if which == "ffcv" else run_torchvision
-        print(run(path, res, threads, batches))
+        print(*run(path, res, threads, batches))
         return
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--fastimg", required=True)
@@ -148,7 +164,7 @@ def main():
         warm_page_cache(beton)
         for res in args.res:
             f = run_fastimg(fastimg, beton, res, args.threads, args.batches)
-            row = {"jpeg_fraction": fraction, "res": res, "fastimg": f["images_per_s"],
+            row = {"jpeg_fraction": fraction, "res": res, "fastimg": (f["images_per_s"], f["images_per_cpu_s"]),
                    "decode_limit": f["decode_limit_images_per_s"], "crop_gain": f["crop_decode_gain"],
                    "of_limit_x_gain": f["ratio_to_decode_limit_x_crop_gain"],
                    "of_limit_x_gain_cpu": f["ratio_to_decode_limit_x_crop_gain_per_cpu_s"]}
@@ -163,19 +179,27 @@ def main():
             rows.append(row)
             print(json.dumps(row), file=sys.stderr, flush=True)
 
-    def fmt(v, spec):
-        return format(v, spec) if v is not None else "-"
+    def fmt(v, spec, suffix=""):
+        return format(v, spec) + suffix if v is not None else "-"
 
+    def ratio(a, b):
+        return a / b if a and b else None
+
+    # Each loader: images/s (wall) and images per CPU-second (robust when other jobs share the cores).
     head = ["jpeg frac", "res", "fastimg img/s", "ffcv img/s", "torchvision img/s", "vs ffcv", "vs torchvision",
-            "decode limit", "crop gain", "of limit x gain (wall)", "(per CPU-s)"]
+            "fastimg img/CPU-s", "ffcv img/CPU-s", "torchvision img/CPU-s", "vs ffcv (CPU)", "vs torchvision (CPU)",
+            "decode limit img/s", "crop gain", "of limit x gain (wall)", "(CPU)"]
     lines = []
     for r in rows:
-        ff, tv = r.get("ffcv"), r.get("torchvision")
-        lines.append([fmt(r["jpeg_fraction"], "g"), str(r["res"]), fmt(r["fastimg"], ".0f"), fmt(ff, ".0f"),
-                      fmt(tv, ".0f"), fmt(r["fastimg"] / ff if ff else None, ".2f") + "x",
-                      fmt(r["fastimg"] / tv if tv else None, ".2f") + "x", fmt(r["decode_limit"], ".0f"),
-                      fmt(r["crop_gain"], ".2f"), fmt(100 * r["of_limit_x_gain"], ".0f") + "%",
-                      fmt(100 * r["of_limit_x_gain_cpu"], ".0f") + "%"])
+        fi = r["fastimg"]
+        ff, tv = r.get("ffcv", (None, None)), r.get("torchvision", (None, None))
+        lines.append([fmt(r["jpeg_fraction"], "g"), str(r["res"]),
+                      fmt(fi[0], ".0f"), fmt(ff[0], ".0f"), fmt(tv[0], ".0f"),
+                      fmt(ratio(fi[0], ff[0]), ".2f", "x"), fmt(ratio(fi[0], tv[0]), ".2f", "x"),
+                      fmt(fi[1], ".0f"), fmt(ff[1], ".0f"), fmt(tv[1], ".0f"),
+                      fmt(ratio(fi[1], ff[1]), ".2f", "x"), fmt(ratio(fi[1], tv[1]), ".2f", "x"),
+                      fmt(r["decode_limit"], ".0f"), fmt(r["crop_gain"], ".2f"),
+                      fmt(100 * r["of_limit_x_gain"], ".0f", "%"), fmt(100 * r["of_limit_x_gain_cpu"], ".0f", "%")])
     print(f"# {args.count} images, {args.threads} threads, train pipeline (RRC + flip, uint8), batch 256")
     if args.markdown:
         print("| " + " | ".join(head) + " |")
