@@ -1,6 +1,7 @@
 #include "models/resnet.h"
 
 #include "models/blurpool.h"
+#include "models/sync_batch_norm.h"
 
 namespace fastimg::models {
 namespace {
@@ -17,7 +18,8 @@ BlurConv2d make_conv(int64_t in, int64_t out, int64_t kernel, int64_t stride, bo
   return BlurConv2d(options, blurpool && wants_blur(options));
 }
 
-// torchvision's shortcut: a Sequential named "downsample" holding conv (0) and BN (1).
+// torchvision's shortcut: a Sequential named "downsample" holding conv (0) and BN (1). Every BN
+// runs through batch_norm() (sync_batch_norm.h), the downsample's through forward_sequential().
 nn::Sequential make_downsample(int64_t in, int64_t out, int64_t stride, bool blurpool) {
   return nn::Sequential(make_conv(in, out, 1, stride, blurpool), nn::BatchNorm2d(out));
 }
@@ -32,9 +34,9 @@ class BasicBlockImpl : public nn::Module {
     if (stride != 1 || in != width) downsample = register_module("downsample", make_downsample(in, width, stride, blurpool));
   }
   torch::Tensor forward(const torch::Tensor& x) {
-    auto out = torch::relu(bn1(conv1(x)));
-    out = bn2(conv2(out));
-    out += downsample ? downsample->forward(x) : x;
+    auto out = torch::relu(batch_norm(*bn1, conv1(x)));
+    out = batch_norm(*bn2, conv2(out));
+    out += downsample ? forward_sequential(*downsample, x) : x;
     return torch::relu(out);
   }
   nn::BatchNorm2d last_bn() { return bn2; }
@@ -61,10 +63,10 @@ class BottleneckImpl : public nn::Module {
       downsample = register_module("downsample", make_downsample(in, width * expansion, stride, blurpool));
   }
   torch::Tensor forward(const torch::Tensor& x) {
-    auto out = torch::relu(bn1(conv1(x)));
-    out = torch::relu(bn2(conv2(out)));
-    out = bn3(conv3(out));
-    out += downsample ? downsample->forward(x) : x;
+    auto out = torch::relu(batch_norm(*bn1, conv1(x)));
+    out = torch::relu(batch_norm(*bn2, conv2(out)));
+    out = batch_norm(*bn3, conv3(out));
+    out += downsample ? forward_sequential(*downsample, x) : x;
     return torch::relu(out);
   }
   nn::BatchNorm2d last_bn() { return bn3; }
@@ -106,7 +108,7 @@ class ResNetImpl : public ClassifierImpl {
   }
 
   torch::Tensor forward(torch::Tensor x) override {
-    x = torch::relu(bn1(conv1(x)));
+    x = torch::relu(batch_norm(*bn1, conv1(x)));
     x = torch::max_pool2d(x, 3, 2, 1);
     for (auto& layer : layers) x = layer->forward(x);
     x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);

@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "models/sync_batch_norm.h"
+
 namespace fastimg::models {
 namespace {
 
@@ -34,7 +36,7 @@ class VggImpl : public ClassifierImpl {
   }
 
   torch::Tensor forward(torch::Tensor x) override {
-    x = features->forward(x);
+    x = forward_sequential(*features, x);  // its BNs through batch_norm() (SyncBatchNorm)
     x = torch::adaptive_avg_pool2d(x, {7, 7}).flatten(1);
     return classifier->forward(x);
   }

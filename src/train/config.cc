@@ -37,6 +37,7 @@ const std::vector<Key>& keys() {
       FASTIMG_KEY("model.arch", arch),
       FASTIMG_KEY("model.blurpool", blurpool),
       FASTIMG_KEY("model.zero_init_residual", zero_init_residual),
+      FASTIMG_KEY("model.sync_bn", sync_bn),
       FASTIMG_KEY("model.num_classes", num_classes),
       FASTIMG_KEY("optimizer.name", optimizer),
       FASTIMG_KEY("optimizer.lr", lr),

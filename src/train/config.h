@@ -22,6 +22,7 @@ struct TrainConfig {
   std::string arch = "resnet18";
   bool blurpool = false;
   bool zero_init_residual = false;
+  bool sync_bn = false;              // SyncBatchNorm: BN statistics over all ranks (small per-GPU batches)
   int64_t num_classes = 0;           // 0 = max label in the training file + 1
   // [optimizer]
   std::string optimizer = "sgd";

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 
 #include "dist/env.h"
 #include "dist/gradient_reducer.h"
@@ -11,6 +12,7 @@
 #include "loader/device_stage.h"
 #include "loader/loader.h"
 #include "models/registry.h"
+#include "models/sync_batch_norm.h"
 #include "optim/bn_recalibration.h"
 #include "optim/loss.h"
 #include "optim/optimizer.h"
@@ -191,6 +193,10 @@ TrainResult run_training(const TrainConfig& config) {
     dist::broadcast_parameters(*model, pg);  // every rank starts from rank 0's weights
     reducer = std::make_unique<dist::GradientReducer>(*model, pg);
   }
+  // model.sync_bn: training-mode BatchNorm statistics over all ranks' batches, for this run only.
+  std::optional<models::ScopedBatchNormAllReduce> sync_bn;
+  if (config.sync_bn && pg.world_size() > 1)
+    sync_bn.emplace([&pg](torch::Tensor& t) { pg.all_reduce_(t, dist::ReduceOp::kSum); });
   TrainStepOptions step_opts;
   step_opts.device_type = device.type();
   step_opts.autocast_dtype = amp_dtype;

@@ -10,6 +10,12 @@
 //                      with the single process (rtol 1e-5), schedule-free in train (y) and eval (x)
 //                      mode. `unsynced PASS`: closure call PASS of each step skips the reduction (a
 //                      negative control: the comparison must then fail).
+//   train-syncbn STEPS [nosync] [channels_last]
+//                      a small conv net with BatchNorm (through models::batch_norm) and SyncBatchNorm
+//                      (the process group's sum all-reduce as the hook) with GradientReducer and SGD:
+//                      every rank's weights and BN running statistics must equal (rtol 1e-5) one
+//                      process training on the union of the ranks' batches with plain BN. `nosync`:
+//                      no hook (a negative control: the comparison must then fail).
 //   die                rank 1 exits after the first all-reduce; rank 0 must fail with an error
 //   die-in-backward    rank 1 exits between synchronised backward passes; rank 0's backward must
 //                      fail with an error naming the gradient all-reduce
@@ -23,6 +29,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +37,7 @@
 #include "dist/env.h"
 #include "dist/gradient_reducer.h"
 #include "dist/process_group.h"
+#include "models/sync_batch_norm.h"
 #include "optim/optimizer.h"
 #include "util/error.h"
 
@@ -300,6 +308,105 @@ void train_optimizer(dist::ProcessGroup& pg, const std::string& name, int steps,
   }
 }
 
+// Two conv + BatchNorm layers (BN through models::batch_norm, so SyncBatchNorm when a hook is set).
+class BnNetImpl : public torch::nn::Module {
+ public:
+  BnNetImpl()
+      : conv1(register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(3, 8, 3).padding(1).bias(false)))),
+        bn1(register_module("bn1", torch::nn::BatchNorm2d(8))),
+        conv2(register_module(
+            "conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(8, 8, 3).stride(2).padding(1).bias(false)))),
+        bn2(register_module("bn2", torch::nn::BatchNorm2d(8))),
+        fc(register_module("fc", torch::nn::Linear(8, 3))) {}
+  torch::Tensor forward(torch::Tensor x) {
+    namespace models = fastimg::models;
+    x = torch::relu(models::batch_norm(*bn1, conv1(x)));
+    x = torch::relu(models::batch_norm(*bn2, conv2(x)));
+    return fc(torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1));
+  }
+  torch::nn::Conv2d conv1;
+  torch::nn::BatchNorm2d bn1;
+  torch::nn::Conv2d conv2;
+  torch::nn::BatchNorm2d bn2;
+  torch::nn::Linear fc;
+};
+TORCH_MODULE(BnNet);
+
+std::vector<torch::Tensor> float_buffers(torch::nn::Module& module) {
+  std::vector<torch::Tensor> out;
+  for (auto& b : module.buffers())
+    if (b.is_floating_point()) out.push_back(b.detach().clone());
+  return out;
+}
+
+// SyncBatchNorm + GradientReducer on per_rank samples each equals one process with plain BN on
+// the union: the global statistics in forward, the all-reduced sums in backward, local BN weight
+// gradients averaged by the reducer. The ranks' halves come from different distributions, so BN
+// on local statistics alone (nosync) visibly differs.
+void train_sync_bn(dist::ProcessGroup& pg, int steps, bool sync, bool channels_last) {
+  namespace F = torch::nn::functional;
+  namespace models = fastimg::models;
+  const int r = pg.rank(), n = pg.world_size();
+  const int64_t per_rank = 4, batch = per_rank * n;
+  torch::manual_seed(0);
+  BnNet model;
+  torch::manual_seed(0);
+  BnNet reference;
+  const auto initial = snapshot(*reference);
+  dist::broadcast_parameters(*model, pg);
+  dist::GradientReducerOptions ropts;
+  ropts.bucket_bytes = 512;  // several buckets, their all-reduces interleaved with the BN ones
+  ropts.first_bucket_bytes = 128;
+  dist::GradientReducer reducer(*model, pg, ropts);
+  std::optional<models::ScopedBatchNormAllReduce> sync_bn;
+  if (sync) sync_bn.emplace([&pg](torch::Tensor& t) { pg.all_reduce_(t, dist::ReduceOp::kSum); });
+
+  auto sgd = torch::optim::SGDOptions(0.1).momentum(0.9).weight_decay(1e-4);
+  torch::optim::SGD opt(model->parameters(), sgd);
+  torch::optim::SGD ref_opt(reference->parameters(), sgd);
+  for (int step = 0; step < steps; ++step) {
+    torch::manual_seed(1000 + step);  // every rank draws the same combined batch
+    auto x = torch::randn({batch, 3, 8, 8});
+    for (int k = 0; k < n; ++k) x.slice(0, k * per_rank, (k + 1) * per_rank).mul_(1 + k).add_(k);
+    auto y = torch::randint(0, 3, {batch});
+    auto mine = torch::indexing::Slice(r * per_rank, (r + 1) * per_rank);
+    auto x_mine = x.index({mine}).clone();
+    if (channels_last) x_mine = x_mine.contiguous(torch::MemoryFormat::ChannelsLast);
+    opt.zero_grad();
+    auto loss = F::cross_entropy(model->forward(x_mine), y.index({mine}));
+    reducer.prepare_for_backward(loss);
+    loss.backward();
+    opt.step();
+    {
+      models::ScopedBatchNormAllReduce local(nullptr);  // the single process: plain BatchNorm2d
+      ref_opt.zero_grad();
+      F::cross_entropy(reference->forward(x), y).backward();
+      ref_opt.step();
+    }
+  }
+
+  auto weights = snapshot(*model), stats = float_buffers(*model);
+  auto weights0 = snapshot(*model), stats0 = float_buffers(*model);  // clones, overwritten by rank 0's
+  for (auto& t : weights0) pg.broadcast_(t, 0);
+  for (auto& t : stats0) pg.broadcast_(t, 0);
+  const double weights_across = max_abs_diff(weights, weights0), stats_across = max_abs_diff(stats, stats0);
+  const auto [weights_excess, weights_vs_single] = beyond_tolerance(weights, snapshot(*reference), 1e-5, 1e-7);
+  const auto [stats_excess, stats_vs_single] = beyond_tolerance(stats, float_buffers(*reference), 1e-5, 1e-7);
+  const double moved = max_abs_diff(weights, initial);
+  std::printf("syncbn rank %d: weights max_diff_vs_single_process=%.3g running_stats max_diff_vs_single_process=%.3g "
+              "max_diff_across_ranks weights=%.3g running_stats=%.3g weights_moved=%.3g\n",
+              r, weights_vs_single, stats_vs_single, weights_across, stats_across, moved);
+  check(weights_across == 0.0, fmt::format("syncbn: rank {} weights differ from rank 0's by {}", r, weights_across));
+  if (sync) check(stats_across == 0.0, fmt::format("syncbn: rank {} BN statistics differ from rank 0's by {}", r, stats_across));
+  check(weights_excess == 0.0, fmt::format("syncbn: weights differ from the single process by {} (beyond rtol 1e-5 by {})",
+                                           weights_vs_single, weights_excess));
+  check(stats_excess == 0.0,
+        fmt::format("syncbn: BN running statistics differ from the single process by {} (beyond rtol 1e-5 by {})",
+                    stats_vs_single, stats_excess));
+  check(moved > 1e-3, "syncbn: training did not change the weights");
+  check(model->bn1->num_batches_tracked.item<int64_t>() == steps, "syncbn: num_batches_tracked");
+}
+
 void die(dist::ProcessGroup& pg, bool raise) {
   auto t = torch::ones({1000});
   pg.all_reduce_(t);
@@ -351,6 +458,13 @@ int main(int argc, char** argv) {
     } else if (mode == "train-opt" && argc > 3) {
       const bool unsynced = argc > 5 && std::string(argv[4]) == "unsynced";
       train_optimizer(pg, argv[2], std::atoi(argv[3]), unsynced ? std::atoi(argv[5]) : -1);
+    } else if (mode == "train-syncbn" && argc > 2) {
+      bool sync = true, channels_last = false;
+      for (int i = 3; i < argc; ++i) {
+        sync = sync && std::string(argv[i]) != "nosync";
+        channels_last = channels_last || std::string(argv[i]) == "channels_last";
+      }
+      train_sync_bn(pg, std::atoi(argv[2]), sync, channels_last);
     } else if (mode == "die-in-backward") {
       die_in_backward(pg);
     } else if (mode == "die" || mode == "raise") {

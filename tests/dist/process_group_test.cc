@@ -1,5 +1,6 @@
 // c10d through fastimg::dist: two Gloo ranks on loopback (collectives, data-parallel training equal
-// to one process on the combined batch, also with our SGD/AdamW/schedule-free/SAM, a rank dying),
+// to one process on the combined batch, also with our SGD/AdamW/schedule-free/SAM and with
+// SyncBatchNorm, a rank dying),
 // torchrun as the launcher, rendezvous failures that must end in an error within the timeout rather
 // than a hang, and a world of one.
 #include "dist/process_group.h"
@@ -115,6 +116,31 @@ TEST(DataParallelOptimizers, SamWithAnUnreducedSecondPassIsCaught) {
     EXPECT_NE(run.logs[r].find("FAIL sam train: weights differ from the single process"), std::string::npos)
         << run.logs[r];
   }
+}
+
+// SyncBatchNorm (model.sync_bn): 2 ranks x 4 samples with the process group's sum all-reduce as
+// the BN hook train like one process with plain BN on the 8 (weights and running statistics within
+// rtol 1e-5), also with channels-last inputs; without the hook they must not.
+TEST(SyncBatchNorm, TwoRanksMatchOneProcessOnTheUnionOfBatches) {
+  for (const char* layout : {"contiguous", "channels_last"}) {
+    auto run = run_worker({"train-syncbn", "5", layout});
+    expect_all_passed(run);
+    for (int r = 0; r < 2; ++r)
+      EXPECT_NE(run.logs[r].find("running_stats max_diff_vs_single_process="), std::string::npos) << run.logs[r];
+    std::printf("%s: %s", layout, run.logs[0].c_str());
+  }
+}
+
+TEST(SyncBatchNorm, WithoutSynchronisationTheStatisticsDifferAndTheCheckFails) {
+  auto run = run_worker({"train-syncbn", "5", "nosync"});
+  for (int r = 0; r < 2; ++r) {
+    EXPECT_FALSE(run.exits[r].timed_out) << run.logs[r];
+    EXPECT_EQ(run.exits[r].exit_code, 1) << run.logs[r];
+    EXPECT_NE(run.logs[r].find("FAIL syncbn: weights differ from the single process"), std::string::npos) << run.logs[r];
+    EXPECT_NE(run.logs[r].find("FAIL syncbn: BN running statistics differ from the single process"), std::string::npos)
+        << run.logs[r];
+  }
+  std::printf("%s%s", run.logs[0].c_str(), run.logs[1].c_str());
 }
 
 TEST(ProcessGroup, ADeadRankIsAnErrorOnTheOthersNotAHang) {
