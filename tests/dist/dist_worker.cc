@@ -397,9 +397,11 @@ void train_sync_bn(dist::ProcessGroup& pg, int steps, bool sync, bool channels_l
               "max_diff_across_ranks weights=%.3g running_stats=%.3g weights_moved=%.3g\n",
               r, weights_vs_single, stats_vs_single, weights_across, stats_across, moved);
   check(weights_across == 0.0, fmt::format("syncbn: rank {} weights differ from rank 0's by {}", r, weights_across));
-  if (sync) check(stats_across == 0.0, fmt::format("syncbn: rank {} BN statistics differ from rank 0's by {}", r, stats_across));
-  check(weights_excess == 0.0, fmt::format("syncbn: weights differ from the single process by {} (beyond rtol 1e-5 by {})",
-                                           weights_vs_single, weights_excess));
+  if (sync)
+    check(stats_across == 0.0, fmt::format("syncbn: rank {} BN statistics differ from rank 0's by {}", r, stats_across));
+  check(weights_excess == 0.0,
+        fmt::format("syncbn: weights differ from the single process by {} (beyond rtol 1e-5 by {})", weights_vs_single,
+                    weights_excess));
   check(stats_excess == 0.0,
         fmt::format("syncbn: BN running statistics differ from the single process by {} (beyond rtol 1e-5 by {})",
                     stats_vs_single, stats_excess));

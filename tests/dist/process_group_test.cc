@@ -136,7 +136,8 @@ TEST(SyncBatchNorm, WithoutSynchronisationTheStatisticsDifferAndTheCheckFails) {
   for (int r = 0; r < 2; ++r) {
     EXPECT_FALSE(run.exits[r].timed_out) << run.logs[r];
     EXPECT_EQ(run.exits[r].exit_code, 1) << run.logs[r];
-    EXPECT_NE(run.logs[r].find("FAIL syncbn: weights differ from the single process"), std::string::npos) << run.logs[r];
+    EXPECT_NE(run.logs[r].find("FAIL syncbn: weights differ from the single process"), std::string::npos)
+        << run.logs[r];
     EXPECT_NE(run.logs[r].find("FAIL syncbn: BN running statistics differ from the single process"), std::string::npos)
         << run.logs[r];
   }
