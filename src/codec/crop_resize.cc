@@ -25,6 +25,18 @@ void crop_resize(const ImageView& src, Rect crop, int out_w, int out_h, bool fli
   if (flip) cv::flip(out, out, 1);
 }
 
+void resize_linear(const ImageView& src, Rect crop, int out_w, int out_h, bool flip, uint8_t* dst, size_t dst_stride) {
+  if (crop.x < 0 || crop.y < 0 || crop.width <= 0 || crop.height <= 0 || crop.x + crop.width > src.width ||
+      crop.y + crop.height > src.height) {
+    fail("crop {}x{}+{}+{} outside a {}x{} image", crop.width, crop.height, crop.x, crop.y, src.width, src.height);
+  }
+  const cv::Mat in(crop.height, crop.width, CV_8UC3, const_cast<uint8_t*>(src.data + crop.y * src.stride + crop.x * 3),
+                   src.stride);
+  cv::Mat out(out_h, out_w, CV_8UC3, dst, dst_stride);
+  cv::resize(in, out, out.size(), 0, 0, cv::INTER_LINEAR);
+  if (flip) cv::flip(out, out, 1);
+}
+
 void resample_window(const ImageView& src, double x, double y, double w, double h, int out_w, int out_h, bool flip,
                      uint8_t* dst, size_t dst_stride) {
   const cv::Mat in(src.height, src.width, CV_8UC3, const_cast<uint8_t*>(src.data), src.stride);

@@ -1,5 +1,7 @@
 #include "codec/jpeg_decoder.h"
 
+#include <numeric>
+
 #include <csetjmp>
 #include <cstdio>
 // jpeglib.h needs size_t and FILE declared first.
@@ -87,6 +89,34 @@ int jpeg_scale_for(int crop_w, int crop_h, int out_w, int out_h) {
   return 8;
 }
 
+Rect align_crop_to_scaled_grid(Rect crop, int width, int height, int out_w, int out_h) {
+  Rect c = crop;
+  // Growing a crop can lower M, which needs a coarser grid: a few rounds settle it.
+  for (int round = 0; round < 4; ++round) {
+    const int m = jpeg_scale_for(c.width, c.height, out_w, out_h);
+    const int step = 8 / std::gcd(m, 8);  // x * m / 8 is whole when x is a multiple of this
+    if (step == 1) return c;
+    auto align = [step](int at, int len, int limit, int& out_at, int& out_len) {
+      int end = (at + len + step - 1) / step * step;  // grow the end to the grid
+      int start = at / step * step;                   // and the start
+      if (end > limit) {                               // the image edge: shift inside, same length
+        const int shift = (end - limit + step - 1) / step * step;
+        end -= shift;
+        start -= shift;
+      }
+      if (start < 0 || end - start < len) return false;
+      out_at = start;
+      out_len = end - start;
+      return true;
+    };
+    Rect next = c;
+    if (!align(c.x, c.width, width, next.x, next.width) || !align(c.y, c.height, height, next.y, next.height)) return crop;
+    if (jpeg_scale_for(next.width, next.height, out_w, out_h) == m) return next;
+    c = next;
+  }
+  return crop;
+}
+
 JpegInfo JpegDecoder::read_header(std::span<const uint8_t> jpeg, std::string_view what) {
   jpeg_decompress_struct& cinfo = state_->cinfo;
   if (setjmp(state_->err.jump)) {
@@ -151,7 +181,16 @@ void JpegDecoder::decode_crop_resize(std::span<const uint8_t> jpeg, Rect crop, i
   jpeg_abort_decompress(&cinfo);
 
   const ImageView decoded{buf, static_cast<int>(cw), sh, row_bytes};
-  if (m == 8) {
+  // A window on whole decoded pixels, shrunk by less than 2x (always so for random-resized crops
+  // after DCT scaling): cv::resize's bilinear map is then exactly resample_window's, at half the
+  // cost, and close to area averaging, which is several times slower at non-integer ratios.
+  const bool whole = fx0 == std::floor(fx0) && fx1 == std::floor(fx1) && fy0 == std::floor(fy0) && fy1 == std::floor(fy1);
+  const double wx = fx1 - fx0, wy = fy1 - fy0;
+  if (whole && wx >= out_w && wy >= out_h && wx < 2.0 * out_w && wy < 2.0 * out_h) {
+    resize_linear(decoded, Rect{static_cast<int>(fx0) - static_cast<int>(xoff), static_cast<int>(fy0) - sy0,
+                                static_cast<int>(wx), static_cast<int>(wy)},
+                  out_w, out_h, flip, dst, dst_stride);
+  } else if (m == 8) {
     // Unscaled: whole-pixel crop, area resize like FFCV.
     crop_resize(decoded, Rect{crop.x - static_cast<int>(xoff), crop.y - sy0, crop.width, crop.height}, out_w, out_h,
                 flip, dst, dst_stride);

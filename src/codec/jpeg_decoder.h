@@ -61,4 +61,11 @@ class JpegDecoder {
 // The smallest M in 1..8 such that ceil(crop * M / 8) >= out in both directions (8 if upscaling).
 int jpeg_scale_for(int crop_w, int crop_h, int out_w, int out_h);
 
+// A crop grown to the grid of the M/8-scaled decode (never shrunk, kept inside the image: each
+// edge moves by at most two grid steps of 8/gcd(M, 8) source pixels) so that its edges fall on
+// whole scaled pixels. decode_crop_resize
+// then resizes it with cv::resize instead of the slower fractional-window warp. For random
+// crops (training) the shift is immaterial; returns `crop` unchanged if no such crop fits.
+Rect align_crop_to_scaled_grid(Rect crop, int width, int height, int out_w, int out_h);
+
 }  // namespace fastimg::codec

@@ -104,8 +104,10 @@ Rate single_core_crop_decode_rate(const std::vector<std::vector<uint8_t>>& jpegs
   uint64_t draw = 0;
   return single_core_rate(jpegs.size(), [&](size_t k) {
     Rng rng(derive_seed(o.seed, 1, draw++));
-    const codec::Rect c = o.pipeline == Pipeline::kTrain ? augment::random_resized_crop(info[k].width, info[k].height, rng)
-                                                         : augment::center_crop(info[k].width, info[k].height);
+    const int w = info[k].width, h = info[k].height;
+    const codec::Rect c = o.pipeline == Pipeline::kTrain
+                              ? codec::align_crop_to_scaled_grid(augment::random_resized_crop(w, h, rng), w, h, r, r)
+                              : augment::center_crop(w, h);
     const bool flip = o.pipeline == Pipeline::kTrain && augment::random_flip(rng);
     decoder.decode_crop_resize(jpegs[k], c, r, r, flip, out.data(), size_t(r) * 3);
   });

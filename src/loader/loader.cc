@@ -191,7 +191,9 @@ struct Loader::Impl {
         four_channel = info.components == 4;  // CMYK/YCCK (files, not .beton): converted below, as the writer does
       }
       if (!four_channel) {
-        const codec::Rect crop = crop_for(w, h, flip);
+        codec::Rect crop = crop_for(w, h, flip);
+        // A random crop may as well start and end on whole pixels of the scaled decode (faster resize).
+        if (opt.pipeline == Pipeline::kTrain) crop = codec::align_crop_to_scaled_grid(crop, w, h, r, r);
         decoder.decode_crop_resize(d.bytes, crop, r, r, flip, dst, size_t(r) * 3);
         return;
       }

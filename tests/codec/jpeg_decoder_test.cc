@@ -104,6 +104,44 @@ TEST(JpegDecoder, CroppedScaledDecodeMatchesFullDecodeThenResize) {
   RecordProperty("worst_mean_abs_diff", std::to_string(worst));
 }
 
+// Random crops moved onto the scaled pixel grid: inside the image, never smaller, each edge
+// moved by at most two grid steps, and decoded through the whole-pixel resize within the same
+// tolerance of a full decode + crop + resize as any crop.
+TEST(JpegDecoder, CropsAlignedToTheScaledGridStayCloseAndDecodeLikeTheReference) {
+  auto files = sample_jpegs();
+  ASSERT_FALSE(files.empty());
+  JpegDecoder dec, ref_dec;
+  Rng rng(5);
+  int aligned = 0, checked = 0;
+  double total = 0;
+  for (size_t f = 1; f < files.size(); f += 8) {
+    auto jpeg = read_file(files[f]);
+    const JpegInfo info = dec.read_header(jpeg);
+    for (int k = 0; k < 4; ++k) {
+      const int W = info.width, H = info.height;
+      const int cw = static_cast<int>(rng.uniform_int(W / 3, W)), ch = static_cast<int>(rng.uniform_int(H / 3, H));
+      const Rect c{static_cast<int>(rng.uniform_int(0, W - cw)), static_cast<int>(rng.uniform_int(0, H - ch)), cw, ch};
+      const Rect a = align_crop_to_scaled_grid(c, W, H, 160, 160);
+      ASSERT_TRUE(a.x >= 0 && a.y >= 0 && a.x + a.width <= W && a.y + a.height <= H);
+      ASSERT_GE(a.width, c.width);
+      ASSERT_GE(a.height, c.height);
+      const int m = jpeg_scale_for(a.width, a.height, 160, 160);
+      if (a.x != c.x || a.y != c.y || a.width != c.width || a.height != c.height) {
+        ++aligned;
+        for (int v : {a.x, a.y, a.x + a.width, a.y + a.height}) EXPECT_EQ(v * m % 8, 0) << "not on the M=" << m << " grid";
+        EXPECT_LE(std::abs(a.x - c.x), 16);
+        EXPECT_LE(std::abs(a.x + a.width - c.x - c.width), 16);
+      }
+      std::vector<uint8_t> out(160 * 160 * 3);
+      dec.decode_crop_resize(jpeg, a, 160, 160, false, out.data(), 160 * 3);
+      total += mean_abs_diff(out, reference(ref_dec, jpeg, a, 160, 160));
+      ++checked;
+    }
+  }
+  EXPECT_GT(aligned, checked / 2) << "alignment was rarely needed";
+  EXPECT_LT(total / checked, 2.0);
+}
+
 TEST(JpegDecoder, GrayscaleImagesDecodeToEqualChannels) {
   JpegDecoder dec;
   int found = 0;
