@@ -2,10 +2,12 @@
 // Per-thread JPEG decoder on the libjpeg API. It decodes only what a crop needs: DCT scaling to the
 // smallest M/8 whose scaled crop still covers the target size, jpeg_crop_scanline for the columns
 // and jpeg_skip_scanlines for the rows, then one resize into the caller's buffer with the
-// horizontal flip applied in place. After DCT scaling the remaining shrink is below 2x and is done
-// bilinearly from the exact fractional crop window (resample_window); unscaled crops use
-// INTER_AREA like FFCV. The libjpeg state and the scratch buffers live as long as the
-// decoder, so steady-state decoding allocates nothing of ours (scratch_reallocations() counts).
+// horizontal flip applied in place. After DCT scaling the remaining shrink is below 2x and is
+// bilinear: cv::resize when the window lies on whole scaled pixels (align_crop_to_scaled_grid makes
+// training crops do so), else from the exact fractional window (resample_window). Unscaled
+// crops shrunk 2x or more use INTER_AREA like FFCV; upscales are bilinear. The libjpeg state and
+// the scratch buffers live as long as the decoder, so steady-state decoding allocates nothing of
+// ours (scratch_reallocations() counts).
 #include <cstddef>
 #include <cstdint>
 #include <memory>
