@@ -7,34 +7,39 @@
 
 namespace fastimg::codec {
 
-void crop_resize(const ImageView& src, Rect crop, int out_w, int out_h, bool flip, uint8_t* dst, size_t dst_stride) {
+namespace {
+
+// The crop of src as a Mat header (no copy), or a one-line error if it is not inside src.
+cv::Mat crop_of(const ImageView& src, Rect crop) {
   if (crop.x < 0 || crop.y < 0 || crop.width <= 0 || crop.height <= 0 || crop.x + crop.width > src.width ||
       crop.y + crop.height > src.height) {
     fail("crop {}x{}+{}+{} outside a {}x{} image", crop.width, crop.height, crop.x, crop.y, src.width, src.height);
   }
-  const cv::Mat in(crop.height, crop.width, CV_8UC3, const_cast<uint8_t*>(src.data + crop.y * src.stride + crop.x * 3),
-                   src.stride);
+  return cv::Mat(crop.height, crop.width, CV_8UC3, const_cast<uint8_t*>(src.data + crop.y * src.stride + crop.x * 3),
+                 src.stride);
+}
+
+void resize_into(const cv::Mat& in, int interpolation, int out_w, int out_h, bool flip, uint8_t* dst,
+                 size_t dst_stride) {
   cv::Mat out(out_h, out_w, CV_8UC3, dst, dst_stride);
-  if (crop.width == out_w && crop.height == out_h) {
+  if (in.cols == out_w && in.rows == out_h) {
     in.copyTo(out);
   } else {
-    const bool shrink = crop.width >= out_w && crop.height >= out_h;
-    cv::resize(in, out, out.size(), 0, 0, shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
+    cv::resize(in, out, out.size(), 0, 0, interpolation);
   }
   // OpenCV's horizontal flip swaps symmetric pairs, so in place is exact and saves a pass over a copy.
   if (flip) cv::flip(out, out, 1);
 }
 
+}  // namespace
+
+void crop_resize(const ImageView& src, Rect crop, int out_w, int out_h, bool flip, uint8_t* dst, size_t dst_stride) {
+  const bool shrink = crop.width >= out_w && crop.height >= out_h;
+  resize_into(crop_of(src, crop), shrink ? cv::INTER_AREA : cv::INTER_LINEAR, out_w, out_h, flip, dst, dst_stride);
+}
+
 void resize_linear(const ImageView& src, Rect crop, int out_w, int out_h, bool flip, uint8_t* dst, size_t dst_stride) {
-  if (crop.x < 0 || crop.y < 0 || crop.width <= 0 || crop.height <= 0 || crop.x + crop.width > src.width ||
-      crop.y + crop.height > src.height) {
-    fail("crop {}x{}+{}+{} outside a {}x{} image", crop.width, crop.height, crop.x, crop.y, src.width, src.height);
-  }
-  const cv::Mat in(crop.height, crop.width, CV_8UC3, const_cast<uint8_t*>(src.data + crop.y * src.stride + crop.x * 3),
-                   src.stride);
-  cv::Mat out(out_h, out_w, CV_8UC3, dst, dst_stride);
-  cv::resize(in, out, out.size(), 0, 0, cv::INTER_LINEAR);
-  if (flip) cv::flip(out, out, 1);
+  resize_into(crop_of(src, crop), cv::INTER_LINEAR, out_w, out_h, flip, dst, dst_stride);
 }
 
 void resample_window(const ImageView& src, double x, double y, double w, double h, int out_w, int out_h, bool flip,
