@@ -14,7 +14,6 @@
 #include "models/registry.h"
 #include "models/sync_batch_norm.h"
 #include "optim/bn_recalibration.h"
-#include "optim/loss.h"
 #include "optim/optimizer.h"
 #include "optim/schedule.h"
 #include "train/autocast.h"
@@ -269,9 +268,11 @@ TrainResult run_training(const TrainConfig& config) {
         auto batch = train_data.next();
         window_wait += seconds_since(wait_start);
         if (!batch) break;
-        // The labels are copied: the loader reuses the batch's memory once the next one is taken.
-        micro_batches.push_back({loader::to_model_input(batch->images, device, config.channels_last, torch::kFloat),
-                                 batch->labels.to(device, /*non_blocking=*/true).clone()});
+        // Labels still in the loader's memory (CPU) are copied: it reuses a batch once the next is taken.
+        torch::Tensor labels = batch->labels.to(device, /*non_blocking=*/true);
+        if (labels.is_same(batch->labels)) labels = labels.clone();
+        micro_batches.push_back(
+            {loader::to_model_input(batch->images, device, config.channels_last, torch::kFloat), std::move(labels)});
         ++step;
       }
       if (micro_batches.empty()) break;
