@@ -1,10 +1,11 @@
 // Stand-alone `bench loader` (same code as `fastimg bench loader`), buildable without the CLI:
-//   loader_bench FILE [res] [threads] [batch] [batches] [random|quasi|sequential] [train|val]
+//   loader_bench FILE [res] [threads] [batch] [batches] [random|quasi_random|sequential] [train|val]
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
 #include "loader/bench.h"
+#include "util/named_enum.h"
 
 int main(int argc, char** argv) {
   using namespace fastimg::loader;
@@ -18,12 +19,9 @@ int main(int argc, char** argv) {
   if (argc > 3) o.threads = std::atoi(argv[3]);
   if (argc > 4) o.batch_size = std::atoi(argv[4]);
   if (argc > 5) o.batches = std::atoi(argv[5]);
-  if (argc > 6) {
-    std::string s = argv[6];
-    o.order = s == "quasi" ? OrderKind::kQuasiRandom : s == "sequential" ? OrderKind::kSequential : OrderKind::kRandom;
-  }
-  if (argc > 7) o.pipeline = std::string(argv[7]) == "val" ? Pipeline::kVal : Pipeline::kTrain;
+  if (argc > 7) o.train_pipeline = std::string(argv[7]) != "val";
   try {
+    if (argc > 6) o.order = fastimg::parse_enum<OrderKind>(kOrderKindNames, argv[6], "order");
     LoaderBenchResult r = run_loader_bench(o);
     std::fputs(bench_table(o, r).c_str(), stdout);
   } catch (const std::exception& e) {

@@ -38,4 +38,10 @@ codec::Rect random_resized_crop(int width, int height, Rng& rng, const RandomRes
   return {(width - w) / 2, (height - h) / 2, w, h};
 }
 
+void RandomResizedCrop::apply(SamplePlan& plan, Rng& rng) const {
+  const codec::Rect c = random_resized_crop(plan.crop.width, plan.crop.height, rng, params_);
+  plan.crop = {plan.crop.x + c.x, plan.crop.y + c.y, c.width, c.height};
+  plan.crop_may_snap = true;
+}
+
 }  // namespace fastimg::augment

@@ -8,6 +8,7 @@
 
 #include "cli/command.h"
 #include "loader/bench.h"
+#include "util/named_enum.h"
 
 namespace {
 
@@ -18,8 +19,8 @@ struct BenchLoaderArgs {
 };
 
 nlohmann::json to_json(const fastimg::loader::LoaderBenchOptions& o, const fastimg::loader::LoaderBenchResult& r) {
-  using fastimg::loader::order_name;
-  using fastimg::loader::pipeline_name;
+  using fastimg::loader::OrderKind;
+  using fastimg::loader::kOrderKindNames;
   nlohmann::json j = {
       {"images_per_s", r.images_per_s},
       {"decode_limit_images_per_s", r.decode_limit_images_per_s},
@@ -40,7 +41,7 @@ nlohmann::json to_json(const fastimg::loader::LoaderBenchOptions& o, const fasti
       {"jpeg_fraction", r.jpeg_fraction},
       {"settings",
        {{"data", o.path}, {"res", o.resolution}, {"threads", r.threads}, {"batch_size", o.batch_size},
-        {"batches", o.batches}, {"order", order_name(o.order)}, {"pipeline", pipeline_name(o.pipeline)}}}};
+        {"batches", o.batches}, {"order", fastimg::enum_name<OrderKind>(kOrderKindNames, o.order)}, {"pipeline", (o.train_pipeline ? "train" : "val")}}}};
   if (r.naive_images_per_s > 0) {
     j["naive_images_per_s"] = r.naive_images_per_s;
     j["naive_images_per_cpu_s"] = r.naive_images_per_cpu_s;
@@ -62,8 +63,8 @@ const bool registered = fastimg::cli::register_command(
        loader->add_option("--batches", o.batches, "Batches timed after the warm-up")->capture_default_str();
        loader->add_option("--warmup", o.warmup_batches, "Batches before the clock starts")->capture_default_str();
        loader->add_option("--seed", o.seed, "Seed of order and augmentation")->capture_default_str();
-       loader->add_option("--order", args->order, "random | quasi | sequential")
-           ->check(CLI::IsMember({"random", "quasi", "sequential"}))
+       loader->add_option("--order", args->order, "random | quasi_random | sequential")
+           ->check(CLI::IsMember(fastimg::enum_choices<fastimg::loader::OrderKind>(fastimg::loader::kOrderKindNames)))
            ->capture_default_str();
        loader->add_option("--pipeline", args->pipeline, "train (random-resized-crop + flip) | val (center crop)")
            ->check(CLI::IsMember({"train", "val"}))
@@ -73,10 +74,8 @@ const bool registered = fastimg::cli::register_command(
        loader->callback([args] {
          using namespace fastimg::loader;
          auto& o = args->options;
-         o.order = args->order == "quasi"        ? OrderKind::kQuasiRandom
-                   : args->order == "sequential" ? OrderKind::kSequential
-                                                 : OrderKind::kRandom;
-         o.pipeline = args->pipeline == "val" ? Pipeline::kVal : Pipeline::kTrain;
+         o.order = fastimg::parse_enum<OrderKind>(kOrderKindNames, args->order, "--order");
+         o.train_pipeline = args->pipeline == "train";
          o.baseline = !args->no_baseline;
          LoaderBenchResult r = run_loader_bench(o);
          std::string out = args->json ? to_json(o, r).dump() + "\n" : bench_table(o, r);

@@ -3,6 +3,7 @@
 
 #include "cli/command.h"
 #include "train/config.h"
+#include "train/config_docs.h"
 #include "train/trainer.h"
 
 namespace fastimg::cli {
@@ -13,15 +14,21 @@ struct TrainArgs {
   std::vector<std::string> overrides;
   bool json = false;
   bool print_config = false;
+  bool help_config = false;
 };
 
 void setup(CLI::App& app) {
   auto args = std::make_shared<TrainArgs>();
-  app.add_option("--config", args->config, "TOML config file (keys: see configs/ and src/train/config.h)");
+  app.add_option("--config", args->config, "TOML (or FFCV YAML) config file (keys: --help-config, docs/config.md)");
   app.add_option("--set", args->overrides, "override one key, e.g. --set optimizer.lr=0.2 (repeatable)");
   app.add_flag("--json", args->json, "print the final summary as one JSON object");
   app.add_flag("--print-config", args->print_config, "print the resolved config (TOML) and exit");
+  app.add_flag("--help-config", args->help_config, "list every config key (type, default, allowed values) and exit");
   app.callback([args] {
+    if (args->help_config) {
+      fmt::print("{}", train::config_reference_markdown());
+      return;
+    }
     auto config = train::load_config(args->config, args->overrides);
     if (args->print_config) {
       fmt::print("{}", train::to_toml(config));
@@ -31,9 +38,11 @@ void setup(CLI::App& app) {
     if (args->json) {
       fmt::print("{}\n", result.summary.dump());
     } else {
-      fmt::print("top-1 {:.2f}%  top-5 {:.2f}%  ({} steps, {:.1f} s, {:.0f} train images/s)  run dir: {}\n",
-                 100 * result.final_eval.top1, 100 * result.final_eval.top5, result.steps, result.seconds,
-                 result.train_images_per_s, config.run_dir);
+      const std::string accuracy = result.evaluated ? fmt::format("top-1 {:.2f}%  top-5 {:.2f}%  ", 100 * result.final_eval.top1,
+                                                                  100 * result.final_eval.top5)
+                                                    : "no validation data  ";
+      fmt::print("{}({} steps, {:.1f} s, {:.0f} train images/s)  run dir: {}\n", accuracy, result.steps, result.seconds,
+                 result.train_images_per_s, config.output.run_dir);
     }
   });
 }

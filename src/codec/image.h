@@ -31,6 +31,9 @@ struct Image {
   ImageView view() const { return {pixels.data(), width, height, static_cast<size_t>(width) * 3}; }
 };
 
+// JPEG by content: the SOI marker followed by the start of another marker.
+inline bool is_jpeg(std::span<const uint8_t> b) { return b.size() >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF; }
+
 // Any input the writer accepts, detected by content (not by extension): baseline or progressive
 // JPEG (RGB, grayscale, CMYK/YCCK), PNG (gray, RGB, palette, alpha — alpha dropped). Throws
 // fastimg::Error("<what>: <problem>") for corrupt, truncated or unsupported data.

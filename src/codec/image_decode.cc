@@ -19,7 +19,6 @@
 namespace fastimg::codec {
 namespace {
 
-bool is_jpeg(std::span<const uint8_t> b) { return b.size() >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF; }
 bool is_png(std::span<const uint8_t> b) {
   static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
   return b.size() >= 8 && std::memcmp(b.data(), sig, 8) == 0;

@@ -46,7 +46,9 @@ ImageFolder scan_imagefolder(const std::string& dir, int threads) {
       const fs::path class_dir = fs::path(dir) / folder.classes[c];
       std::error_code list_ec;
       for (const auto& entry : fs::directory_iterator(class_dir, list_ec))
-        if (entry.is_regular_file() && has_image_extension(entry.path())) files[c].push_back(entry.path().string());
+        // Not only regular files: a dangling symlink or unreadable entry is listed, so that reading it
+        // reports and counts it like a corrupt image instead of it silently not being there.
+        if (!entry.is_directory() && has_image_extension(entry.path())) files[c].push_back(entry.path().string());
       if (list_ec) errors[c] = fmt::format("{}: cannot list: {}", class_dir.string(), list_ec.message());
       std::sort(files[c].begin(), files[c].end());
     }

@@ -13,19 +13,22 @@
 #include <thread>
 #include <vector>
 
-#include "augment/center_crop.h"
-#include "augment/flip.h"
-#include "augment/random_resized_crop.h"
+#include "augment/pipelines.h"
 #include "codec/jpeg_decoder.h"
 #include "format/reader.h"
 #include "loader/beton_source.h"
 #include "loader/source.h"
 #include "loader/order.h"
 #include "util/error.h"
+#include "util/named_enum.h"
 #include "util/rng.h"
 
 namespace fastimg::loader {
 namespace {
+
+augment::Transforms bench_transforms(const LoaderBenchOptions& o) {
+  return o.train_pipeline ? augment::train_transforms() : augment::val_transforms();
+}
 
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
@@ -45,7 +48,6 @@ struct Rate {
   double wall = 0, cpu = 0;
 };
 
-bool is_jpeg(std::span<const uint8_t> b) { return b.size() >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF; }
 
 // Samples the JPEG fraction is measured on: all of a .beton (metadata only), else up to 1000
 // evenly spaced ones (each is a file read).
@@ -64,7 +66,7 @@ std::vector<std::vector<uint8_t>> sample_jpegs(const Source& source) {
   for (uint64_t i = 0; i < source.num_samples() && i < 5000 && jpegs.size() < 200; ++i) {
     try {
       const SampleData d = source.sample(i, buffer);
-      if (d.encoding != SampleEncoding::kRaw && is_jpeg(d.bytes)) jpegs.emplace_back(d.bytes.begin(), d.bytes.end());
+      if (d.encoding != SampleEncoding::kRaw && codec::is_jpeg(d.bytes)) jpegs.emplace_back(d.bytes.begin(), d.bytes.end());
     } catch (const Error&) {
     }
   }
@@ -100,16 +102,15 @@ Rate single_core_crop_decode_rate(const std::vector<std::vector<uint8_t>>& jpegs
   std::vector<codec::JpegInfo> info;
   for (const auto& j : jpegs) info.push_back(decoder.read_header(j));
   const int r = o.resolution;
+  const augment::Transforms transforms = bench_transforms(o);
   std::vector<uint8_t> out(size_t(r) * r * 3);
   uint64_t draw = 0;
   return single_core_rate(jpegs.size(), [&](size_t k) {
     Rng rng(derive_seed(o.seed, 1, draw++));
     const int w = info[k].width, h = info[k].height;
-    const codec::Rect c = o.pipeline == Pipeline::kTrain
-                              ? codec::align_crop_to_scaled_grid(augment::random_resized_crop(w, h, rng), w, h, r, r)
-                              : augment::center_crop(w, h);
-    const bool flip = o.pipeline == Pipeline::kTrain && augment::random_flip(rng);
-    decoder.decode_crop_resize(jpegs[k], c, r, r, flip, out.data(), size_t(r) * 3);
+    const augment::SamplePlan p = augment::plan_sample(transforms, w, h, r, r, rng);
+    const codec::Rect c = p.crop_may_snap ? codec::align_crop_to_scaled_grid(p.crop, w, h, r, r) : p.crop;
+    decoder.decode_crop_resize(jpegs[k], c, r, r, p.flip, out.data(), size_t(r) * 3);
   });
 }
 
@@ -122,6 +123,7 @@ Rate naive_rate(const format::Reader& reader, int field, const LoaderBenchOption
   std::atomic<int64_t> next{0};
   std::atomic<bool> failed{false};
   const int r = o.resolution;
+  const augment::Transforms transforms = bench_transforms(o);
   auto work = [&] {
     tjhandle tj = tjInitDecompress();
     std::vector<uint8_t> full, out(size_t(r) * r * 3);
@@ -132,14 +134,9 @@ Rate naive_rate(const format::Reader& reader, int field, const LoaderBenchOption
       const format::ImageMeta m = reader.image_meta(s, field);
       auto bytes = reader.image_data(s, field);
       Rng rng(derive_seed(o.seed, 0, s));
-      codec::Rect c;
-      bool flip = false;
-      if (o.pipeline == Pipeline::kTrain) {
-        c = augment::random_resized_crop(m.width, m.height, rng);
-        flip = augment::random_flip(rng);
-      } else {
-        c = augment::center_crop(m.width, m.height);
-      }
+      const augment::SamplePlan p = augment::plan_sample(transforms, m.width, m.height, r, r, rng);
+      const codec::Rect c = p.crop;
+      const bool flip = p.flip;
       const uint8_t* pixels = bytes.data();
       if (m.mode == static_cast<uint8_t>(format::ImageMode::kJpeg)) {
         full.resize(size_t{m.width} * m.height * 3);
@@ -167,15 +164,6 @@ Rate naive_rate(const format::Reader& reader, int field, const LoaderBenchOption
 
 }  // namespace
 
-const char* order_name(OrderKind kind) {
-  switch (kind) {
-    case OrderKind::kSequential: return "sequential";
-    case OrderKind::kRandom: return "random";
-    case OrderKind::kQuasiRandom: return "quasi";
-  }
-  return "?";
-}
-const char* pipeline_name(Pipeline p) { return p == Pipeline::kTrain ? "train" : "val"; }
 
 LoaderBenchResult run_loader_bench(const LoaderBenchOptions& o) {
   LoaderBenchResult result;
@@ -184,7 +172,7 @@ LoaderBenchResult run_loader_bench(const LoaderBenchOptions& o) {
   lo.batch_size = o.batch_size;
   lo.threads = o.threads;
   lo.order = o.order;
-  lo.pipeline = o.pipeline;
+  lo.transforms = bench_transforms(o);
   lo.resolution = o.resolution;
   lo.seed = o.seed;
   lo.drop_last = false;
@@ -199,7 +187,7 @@ LoaderBenchResult run_loader_bench(const LoaderBenchOptions& o) {
     for (uint64_t i : probe) {
       try {
         const SampleData d = source.sample(i, buffer);
-        jpegs += d.encoding != SampleEncoding::kRaw && is_jpeg(d.bytes);
+        jpegs += d.encoding != SampleEncoding::kRaw && codec::is_jpeg(d.bytes);
       } catch (const Error&) {
       }
     }
@@ -264,7 +252,7 @@ std::string bench_table(const LoaderBenchOptions& o, const LoaderBenchResult& r)
   }
   if (r.naive_images_per_cpu_s > 0) row("images/CPU-s vs naive", r.naive_images_per_cpu_s, r.images_per_cpu_s);
   t += fmt::format("{}: {} threads, {} px, {} order, {} pipeline, batch {}, {} images in {:.2f} s, JPEG fraction {:.2f}\n",
-                   o.path, r.threads, o.resolution, order_name(o.order), pipeline_name(o.pipeline), o.batch_size,
+                   o.path, r.threads, o.resolution, enum_name<OrderKind>(kOrderKindNames, o.order), (o.train_pipeline ? "train" : "val"), o.batch_size,
                    r.images, r.seconds, r.jpeg_fraction);
   return t;
 }

@@ -19,7 +19,7 @@ struct LoaderBenchOptions {
   int batches = 50;
   int warmup_batches = 3;
   OrderKind order = OrderKind::kRandom;
-  Pipeline pipeline = Pipeline::kTrain;
+  bool train_pipeline = true;  // random-resized crop + flip; false: the evaluation centre crop
   uint64_t seed = 0;
   bool baseline = true;  // also run the naive baseline
 };
@@ -46,7 +46,5 @@ LoaderBenchResult run_loader_bench(const LoaderBenchOptions& options);
 // The table DESIGN.md §9 asks for: what, baseline, ours, ratio.
 std::string bench_table(const LoaderBenchOptions& options, const LoaderBenchResult& result);
 
-const char* order_name(OrderKind kind);
-const char* pipeline_name(Pipeline pipeline);
 
 }  // namespace fastimg::loader

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "codec/image.h"
 #include "util/error.h"
 
 namespace fastimg::loader {
@@ -64,7 +65,7 @@ SampleData ImageFolderSource::sample(uint64_t sample, std::vector<uint8_t>& buff
   read_file_into(folder_.paths[sample], buffer);
   SampleData d;
   d.bytes = buffer;
-  const bool jpeg = buffer.size() >= 3 && buffer[0] == 0xFF && buffer[1] == 0xD8 && buffer[2] == 0xFF;
+  const bool jpeg = codec::is_jpeg(buffer);
   d.encoding = jpeg ? SampleEncoding::kJpeg : SampleEncoding::kEncoded;
   return d;
 }

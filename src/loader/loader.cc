@@ -9,9 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "augment/center_crop.h"
-#include "augment/flip.h"
-#include "augment/random_resized_crop.h"
+#include "augment/transform.h"
 #include "codec/crop_resize.h"
 #include "codec/jpeg_decoder.h"
 #include "loader/batch_buffers.h"
@@ -157,51 +155,43 @@ struct Loader::Impl {
     problems.push_back(line);
   }
 
-  // Decodes one sample into dst with the sample's own crop and flip; throws fastimg::Error.
+  // Decodes one sample into dst following its plan (the transforms, with the sample's own Rng);
+  // throws fastimg::Error.
   void decode(int t, uint64_t sample, uint8_t* dst) {
     codec::JpegDecoder& decoder = *decoders[t];
     const int r = resolution;
+    const size_t stride = size_t(r) * 3;
     const SampleData d = source->sample(sample, file_buffers[t]);
     Rng rng(derive_seed(opt.seed, static_cast<uint64_t>(epoch), sample));
-    auto crop_for = [&](int w, int h, bool& flip) {
-      if (opt.pipeline == Pipeline::kTrain) {
-        const codec::Rect crop = augment::random_resized_crop(w, h, rng);
-        flip = augment::random_flip(rng);
-        return crop;
-      }
-      return augment::center_crop(w, h);
-    };
-    bool flip = false;
+    auto plan_for = [&](int w, int h) { return augment::plan_sample(opt.transforms, w, h, r, r, rng); };
     if (d.encoding == SampleEncoding::kRaw) {
       const size_t need = size_t(d.width) * d.height * 3;
       if (d.bytes.size() < need) fail("raw image of {} bytes, {}x{} needs {}", d.bytes.size(), d.width, d.height, need);
-      const codec::Rect crop = crop_for(d.width, d.height, flip);
+      const augment::SamplePlan plan = plan_for(d.width, d.height);
       const codec::ImageView view{d.bytes.data(), d.width, d.height, size_t(d.width) * 3};
-      codec::crop_resize(view, crop, r, r, flip, dst, size_t(r) * 3);
+      codec::crop_resize(view, plan.crop, r, r, plan.flip, dst, stride);
       return;
     }
-    const bool jpeg = d.bytes.size() >= 3 && d.bytes[0] == 0xFF && d.bytes[1] == 0xD8 && d.bytes[2] == 0xFF;
-    bool four_channel = false;
-    if (jpeg) {
+    if (codec::is_jpeg(d.bytes)) {
       int w = d.width, h = d.height;
+      bool four_channel = false;  // CMYK/YCCK (files, not .beton): full decode below, as the writer does
       if (w == 0 || h == 0) {
         const codec::JpegInfo info = decoder.read_header(d.bytes);
         w = info.width;
         h = info.height;
-        four_channel = info.components == 4;  // CMYK/YCCK (files, not .beton): converted below, as the writer does
+        four_channel = info.components == 4;
       }
       if (!four_channel) {
-        codec::Rect crop = crop_for(w, h, flip);
-        // A random crop may as well start and end on whole pixels of the scaled decode (faster resize).
-        if (opt.pipeline == Pipeline::kTrain) crop = codec::align_crop_to_scaled_grid(crop, w, h, r, r);
-        decoder.decode_crop_resize(d.bytes, crop, r, r, flip, dst, size_t(r) * 3);
+        const augment::SamplePlan plan = plan_for(w, h);
+        const codec::Rect crop = plan.crop_may_snap ? codec::align_crop_to_scaled_grid(plan.crop, w, h, r, r) : plan.crop;
+        decoder.decode_crop_resize(d.bytes, crop, r, r, plan.flip, dst, stride);
         return;
       }
     }
     // PNG, CMYK JPEG and anything else the writer accepts: full decode, then the raw path.
     const codec::Image image = codec::decode_image(d.bytes, "image");
-    const codec::Rect crop = crop_for(image.width, image.height, flip);
-    codec::crop_resize(image.view(), crop, r, r, flip, dst, size_t(r) * 3);
+    const augment::SamplePlan plan = plan_for(image.width, image.height);
+    codec::crop_resize(image.view(), plan.crop, r, r, plan.flip, dst, stride);
   }
 
   void process(int t, uint64_t item) {

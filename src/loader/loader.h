@@ -13,34 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "loader/order_kind.h"
+#include "loader/loader_options.h"
 #include "loader/source.h"
 
 namespace fastimg::loader {
-
-enum class Pipeline {
-  kTrain,  // random-resized-crop (scale 0.08-1, ratio 3/4-4/3) + random horizontal flip
-  kVal,    // center crop of ratio 224/256, resized to the resolution
-};
-
-struct LoaderOptions {
-  std::string path;         // .beton file, ImageFolder directory, or .tar shard(s): file, glob, {a..b}
-  int batch_size = 256;
-  int threads = 0;          // 0 = all cores
-  OrderKind order = OrderKind::kRandom;
-  Pipeline pipeline = Pipeline::kTrain;
-  int resolution = 224;     // output side (square)
-  uint64_t seed = 0;
-  bool drop_last = true;
-  int rank = 0;             // shard of a distributed run; every rank gets the same batch count
-  int world_size = 1;
-  int batches_ahead = 3;
-  bool pin_memory = false;  // page-locked batch buffers (GPU runs)
-  std::string image_field = "image";
-  std::string label_field = "label";
-  bool strict = false;      // an unreadable sample is an error (default: reported and skipped)
-  std::string list_cache_dir;  // ImageFolder paths: where the file list is cached ("" = not cached)
-};
 
 struct Batch {
   torch::Tensor images;  // uint8 [N, H, W, 3]; a view of a loader buffer, valid until the next next()

@@ -5,6 +5,8 @@
 
 #include <memory>
 
+#include "models/model_options.h"
+
 namespace fastimg::models {
 
 struct ClassifierImpl : torch::nn::Module {
@@ -12,10 +14,5 @@ struct ClassifierImpl : torch::nn::Module {
 };
 using Classifier = std::shared_ptr<ClassifierImpl>;
 
-struct ModelOptions {
-  int64_t num_classes = 1000;
-  bool blurpool = false;            // ResNets only: blur in front of strided convs (FFCV)
-  bool zero_init_residual = false;  // ResNets only: last BN gamma of each block starts at 0
-};
 
 }  // namespace fastimg::models

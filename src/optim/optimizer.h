@@ -9,7 +9,7 @@
 // Usage:
 //   auto opt = make_optimizer(options, model);
 //   opt->train();                                  // schedule-free: parameters hold y
-//   for (...) { opt->set_lr(scheduled_lr(schedule, epoch)); opt->step(closure); }
+//   for (...) { opt->set_lr(scheduled_lr(schedule, options.lr, epoch)); opt->step(closure); }
 //   opt->eval();                                   // schedule-free: parameters hold x
 //
 // The closure zeroes the gradients, runs forward and backward and returns the loss; SAM calls it
@@ -23,29 +23,9 @@
 #include <string>
 #include <vector>
 
-namespace fastimg::optim {
+#include "optim/optimizer_options.h"
 
-struct OptimizerOptions {
-  // sgd | adam | adamw | sgd_schedule_free | adamw_schedule_free | sam | sam_v2
-  std::string name = "sgd";
-  double lr = 0.1;
-  double momentum = 0.9;  // SGD and schedule-free SGD
-  bool nesterov = false;
-  double weight_decay = 5e-5;  // coupled (L2) except adamw; schedule-free adds it at y
-  // false: no weight decay on normalization parameters and biases (param_groups.h).
-  bool decay_bn_and_bias = true;
-  // Which parameters "bn and bias" means: "module_type" (normalization modules' parameters and
-  // every bias) or "name" (the reproduction project's rule: "bn" or "bias" in the name).
-  std::string no_decay_rule = "module_type";
-  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // Adam, AdamW, schedule-free AdamW
-  // Schedule-free: linear warm-up over this many steps, weights (k+1)^r * lr_max^weight_lr_power.
-  double warmup_steps = 0;
-  double r = 0, weight_lr_power = 2;
-  // SAM: radius, adaptive variant (perturbation scaled by |w|), and the base optimizer's name.
-  double rho = 0.05;
-  bool sam_adaptive = false;
-  std::string sam_base = "sgd";
-};
+namespace fastimg::optim {
 
 // Parameters sharing one weight decay (param_groups.h builds them from a model).
 struct ParamGroup {

@@ -2,6 +2,7 @@
 // Learning-rate schedules as pure functions of the fractional epoch (epoch + step/steps_per_epoch),
 // stepped per iteration and computable at any step directly (resume needs no replay).
 //
+// lr is the base (peak) rate, the optimizer's own lr option.
 //   constant    lr
 //   step        lr · gamma^(number of milestones ≤ epoch); without milestones, one every step_size epochs
 //   triangular  FFCV's get_cyclic_lr: np.interp(epoch, [0, lr_peak_epoch, epochs],
@@ -18,7 +19,6 @@ namespace fastimg::optim {
 
 struct ScheduleOptions {
   std::string name = "triangular";  // constant | step | triangular | cosine | linear
-  double lr = 0.5;
   int64_t epochs = 16;
   double lr_peak_epoch = 2;            // triangular
   double initial_fraction = 1e-4;      // triangular: lr at epoch 0 as a fraction of lr
@@ -30,8 +30,10 @@ struct ScheduleOptions {
   double min_lr = 0;                   // cosine, linear: the value at the last epoch
 };
 
-// The learning rate at a fractional epoch; fails (fastimg::Error) on an unknown name or bad options.
-double scheduled_lr(const ScheduleOptions& options, double epoch);
+// The learning rate at a fractional epoch for base (peak) rate lr; fails (fastimg::Error) on an
+// unknown name or bad options.
+double scheduled_lr(const ScheduleOptions& options, double lr, double epoch);
+std::vector<std::string> schedule_names();
 // Checks options once (the same errors scheduled_lr raises), e.g. when a config is loaded.
 void validate(const ScheduleOptions& options);
 

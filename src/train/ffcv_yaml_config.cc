@@ -106,18 +106,32 @@ void apply_ffcv_yaml(TrainConfig& config, const std::string& path) {
               fail("{}: key '{}' must be a number", path, key);
             }
           } else {
-            apply_override(config, std::string(m.target) + "=" + value, path + ": " + key);
+            // FFCV calls the triangular schedule "cyclic" (get_cyclic_lr).
+            const std::string v = key == "lr.lr_schedule_type" && value == "cyclic" ? "triangular" : value;
+            apply_override(config, std::string(m.target) + "=" + v, path + ": " + key);
           }
           break;
       }
     }
   }
   // FFCV's step schedule multiplies the lr by step_ratio every step_length epochs.
-  if (config.schedule == "step" && step_length > 0) {
-    config.milestones.clear();
-    for (double e = step_length; e < config.epochs; e += step_length) config.milestones.push_back(e);
+  if (config.schedule.name == "step" && step_length > 0) {
+    config.schedule.milestones.clear();
+    for (double e = step_length; e < static_cast<double>(config.epochs()); e += step_length)
+      config.schedule.milestones.push_back(e);
   }
-  if (config.schedule == "cyclic") config.schedule = "triangular";
+}
+
+std::vector<std::pair<std::string, std::string>> ffcv_yaml_keys() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [key, m] : mappings()) {
+    std::string target = m.target;
+    if (key == "lr.step_length") target = "schedule.milestones (every N epochs)";
+    else if (m.kind == Kind::kIgnored) target = "accepted, ignored";
+    else if (m.kind == Kind::kMustBeZero) target = "must be 0";
+    out.emplace_back(key, target);
+  }
+  return out;
 }
 
 }  // namespace fastimg::train

@@ -15,4 +15,14 @@ inline int64_t resolution_at_epoch(int64_t epoch, int64_t min_res, int64_t max_r
   return static_cast<int64_t>(std::nearbyint(res / multiple)) * multiple;
 }
 
+// The config's train.min_res, max_res, start_ramp, end_ramp and res_multiple.
+struct ResolutionSchedule {
+  int64_t min_res = 160, max_res = 192;
+  int64_t start_ramp = 11, end_ramp = 13;
+  int64_t multiple = 32;
+  int64_t at_epoch(int64_t epoch) const {
+    return resolution_at_epoch(epoch, min_res, max_res, start_ramp, end_ramp, multiple);
+  }
+};
+
 }  // namespace fastimg::train

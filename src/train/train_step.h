@@ -9,6 +9,7 @@
 
 #include "models/classifier.h"
 #include "optim/optimizer.h"
+#include "train/step_settings.h"
 
 namespace fastimg::dist {
 class GradientReducer;
@@ -23,11 +24,9 @@ struct MicroBatch {
   torch::Tensor target;  // int64 class indices
 };
 
-struct TrainStepOptions {
+struct TrainStepOptions : StepSettings {
   torch::DeviceType device_type = torch::kCPU;
   torch::ScalarType autocast_dtype = torch::kFloat;  // kBFloat16 / kHalf turn autocast on
-  double label_smoothing = 0;
-  double grad_clip = 0;  // max global gradient norm; 0 = off
 };
 
 struct StepOutcome {

@@ -1,7 +1,7 @@
 #pragma once
-// The training loop: loader → model under autocast → label-smoothed loss → optimizer → schedule,
-// evaluation every `eval_every` epochs, metrics.jsonl, last.pt each epoch and summary.json at the
-// end. Everything random derives from config.seed, so a resumed run continues exactly.
+// A training run: set up (run_setup.h), then per epoch train (epoch_loop.h), evaluate and
+// checkpoint (epoch_end.h), reporting through one metrics writer (run_metrics.h); summary.json at
+// the end. Everything random derives from train.seed, so a resumed run continues exactly.
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -12,6 +12,7 @@
 namespace fastimg::train {
 
 struct TrainResult {
+  bool evaluated = false;                // false: no validation data, final_eval is empty
   EvalResult final_eval;
   std::vector<double> epoch_train_loss;  // mean training loss of each epoch run in this call
   int64_t steps = 0;

@@ -63,5 +63,20 @@ TEST(ScanImageFolder, FindsTheSharedSample) {
   EXPECT_EQ(folder.paths.size(), 256u);
 }
 
+// A dangling symlink is listed, then reported and counted like a corrupt image when written
+// (before, it silently was not there).
+TEST(ScanImageFolder, ADanglingSymlinkIsCountedAsAnUnreadableImage) {
+  TempDir tmp;
+  auto root = fastimg::testing::make_sample_folder(tmp, 2, 6);
+  fs::create_symlink(tmp / "does-not-exist.jpg", root / "c0" / "zz-broken.jpg");
+  ImageFolder folder = scan_imagefolder(root.string());
+  EXPECT_EQ(folder.paths.size(), 7u);
+  WriterOptions o;
+  o.workers = 1;
+  const WriteReport report = write_imagefolder(root.string(), (tmp / "out.beton").string(), o);
+  EXPECT_EQ(report.written, 6u);
+  EXPECT_EQ(report.skipped, 1u);
+}
+
 }  // namespace
 }  // namespace fastimg::format

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "augment/center_crop.h"
+#include "augment/pipelines.h"
 #include "codec/crop_resize.h"
 #include "codec/image.h"
 #include "format/reader.h"
@@ -176,7 +177,7 @@ TEST_F(LoaderTest, ResolutionChangesBetweenEpochsWithoutGrowingBuffers) {
 TEST_F(LoaderTest, ValPipelineOnRawSamplesEqualsCenterCropReference) {
   auto o = options(raw_path(), 3);
   o.order = OrderKind::kSequential;
-  o.pipeline = Pipeline::kVal;
+  o.transforms = augment::val_transforms();
   o.batch_size = 8;
   Loader loader(o);
   format::Reader reader(raw_path());
@@ -196,6 +197,58 @@ TEST_F(LoaderTest, ValPipelineOnRawSamplesEqualsCenterCropReference) {
   // Val is deterministic and has no flips: two epochs agree.
   auto again = epoch(loader, 5);
   EXPECT_TRUE(torch::equal(batches[0].images, again[0].images));
+}
+
+// A transform defined here, not in the loader: the right half of the image, mirrored. The loader
+// applies whatever transforms its options list, so its batches equal that crop of each sample.
+class RightHalfMirrored final : public augment::Transform {
+ public:
+  void apply(augment::SamplePlan& plan, Rng&) const override {
+    plan.crop = {plan.crop.x + plan.crop.width / 2, plan.crop.y, plan.crop.width - plan.crop.width / 2, plan.crop.height};
+    plan.flip = true;
+  }
+  std::string name() const override { return "right_half_mirrored"; }
+};
+
+TEST_F(LoaderTest, AppliesATransformDefinedOutsideTheLoader) {
+  auto o = options(raw_path(), 2);
+  o.order = OrderKind::kSequential;
+  o.transforms = {std::make_shared<RightHalfMirrored>()};
+  o.batch_size = 8;
+  Loader loader(o);
+  format::Reader reader(raw_path());
+  const int field = reader.field_index("image");
+  auto batches = epoch(loader, 0);
+  std::vector<uint8_t> ref(64 * 64 * 3);
+  for (int64_t i = 0; i < 24; ++i) {
+    auto m = reader.image_meta(i, field);
+    auto bytes = reader.image_data(i, field);
+    const codec::Rect half{m.width / 2, 0, m.width - m.width / 2, m.height};
+    codec::crop_resize({bytes.data(), m.width, m.height, size_t{m.width} * 3}, half, 64, 64, true, ref.data(), 64 * 3);
+    auto got = batches[i / 8].images[i % 8].contiguous();
+    ASSERT_EQ(0, std::memcmp(got.data_ptr<uint8_t>(), ref.data(), ref.size())) << "sample " << i;
+  }
+}
+
+// A transform that plans a crop outside the image is an error naming the transform and the sample.
+class OutOfBounds final : public augment::Transform {
+ public:
+  void apply(augment::SamplePlan& plan, Rng&) const override { plan.crop.width += 1; }
+  std::string name() const override { return "out_of_bounds"; }
+};
+
+TEST_F(LoaderTest, ATransformPlanningOutsideTheImageIsAnErrorNamingIt) {
+  auto o = options(raw_path(), 2);
+  o.transforms = {std::make_shared<OutOfBounds>()};
+  o.strict = true;
+  Loader loader(o);
+  loader.start_epoch(0);
+  try {
+    loader.next();
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("out_of_bounds"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(LoaderTest, SteadyStateHasNoScratchReallocations) {

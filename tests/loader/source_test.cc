@@ -19,6 +19,7 @@
 #include "loader/bench.h"
 #include "loader/imagefolder_cache.h"
 #include "loader/imagefolder_source.h"
+#include "augment/pipelines.h"
 #include "loader/loader.h"
 #include "loader/source.h"
 #include "loader/webdataset_source.h"
@@ -27,6 +28,10 @@
 
 namespace fastimg::loader {
 namespace {
+
+// The two standard pipelines of augment/pipelines.h.
+enum class Pipeline { kTrain, kVal };
+
 
 namespace fs = std::filesystem;
 
@@ -135,7 +140,7 @@ class SourceTest : public ::testing::Test {
     o.threads = threads;
     o.resolution = 40;
     o.seed = 7;
-    o.pipeline = pipeline;
+    o.transforms = pipeline == Pipeline::kTrain ? augment::train_transforms() : augment::val_transforms();
     o.rank = rank;
     o.world_size = world;
     o.drop_last = false;

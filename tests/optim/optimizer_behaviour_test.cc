@@ -96,7 +96,7 @@ TEST(NoDecay, EverythingIsDecayedWhenEnabled) {
   std::vector<torch::Tensor> before;
   for (const auto& p : net->parameters()) before.push_back(p.detach().clone());
   OptimizerOptions o;
-  o.momentum = 0, o.weight_decay = 0.5, o.lr = 0.1;
+  o.momentum = 0, o.weight_decay = 0.5, o.lr = 0.1, o.decay_bn_and_bias = true;
   auto opt = make_optimizer(o, *net);
   step_with_zero_grads(*opt, *net);
   const auto after = net->parameters();

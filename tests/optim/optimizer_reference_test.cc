@@ -46,6 +46,7 @@ void set_state(Net& net, const std::vector<torch::Tensor>& values) {
 OptimizerOptions case_options(const std::string& name) {
   OptimizerOptions o;
   o.eps = 1e-8;
+  o.decay_bn_and_bias = true;  // the reference's decay_all, unless a case says otherwise
   if (name == "sgd") {
     o.name = "sgd", o.lr = 0.1, o.momentum = 0.9, o.weight_decay = 5e-4;
   } else if (name == "sgd_nesterov_nodecay") {

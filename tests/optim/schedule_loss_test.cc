@@ -20,69 +20,69 @@ void expect_rel(double ours, double ref, double rel, const std::string& what) {
 TEST(Schedule, TriangularEqualsFfcvCyclicLrAtEveryStep) {
   const auto ref = load_reference("schedules");
   ScheduleOptions o;
-  o.name = "triangular", o.lr = 0.5, o.epochs = 12, o.lr_peak_epoch = 2;
+  o.name = "triangular", o.epochs = 12, o.lr_peak_epoch = 2;
   const auto epochs = doubles(ref, "epochs"), lrs = doubles(ref, "triangular");
-  for (size_t i = 0; i < epochs.size(); ++i) expect_rel(scheduled_lr(o, epochs[i]), lrs[i], 1e-12, "epoch " + std::to_string(epochs[i]));
+  for (size_t i = 0; i < epochs.size(); ++i) expect_rel(scheduled_lr(o, 0.5, epochs[i]), lrs[i], 1e-12, "epoch " + std::to_string(epochs[i]));
 }
 
 TEST(Schedule, CosineWithWarmupEqualsTorchLinearLrThenCosineAnnealingLr) {
   const auto ref = load_reference("schedules");
   ScheduleOptions o;
-  o.name = "cosine", o.lr = 2.0, o.epochs = 12, o.warmup_epochs = 3, o.warmup_start_fraction = 0.01, o.min_lr = 1e-3;
+  o.name = "cosine", o.epochs = 12, o.warmup_epochs = 3, o.warmup_start_fraction = 0.01, o.min_lr = 1e-3;
   const auto epochs = doubles(ref, "cosine_epochs"), lrs = doubles(ref, "cosine");
-  for (size_t i = 0; i < epochs.size(); ++i) expect_rel(scheduled_lr(o, epochs[i]), lrs[i], 1e-9, "step " + std::to_string(i));
+  for (size_t i = 0; i < epochs.size(); ++i) expect_rel(scheduled_lr(o, 2.0, epochs[i]), lrs[i], 1e-9, "step " + std::to_string(i));
 }
 
 TEST(Schedule, CosineMatchesTorchAtEpochBoundariesOfA90EpochImageNetRun) {
   const auto ref = load_reference("schedules");
   ScheduleOptions o;
-  o.name = "cosine", o.lr = 1.0, o.epochs = 90, o.warmup_epochs = 5, o.warmup_start_fraction = 0.01, o.min_lr = 1e-5;
+  o.name = "cosine", o.epochs = 90, o.warmup_epochs = 5, o.warmup_start_fraction = 0.01, o.min_lr = 1e-5;
   const auto lrs = doubles(ref, "imagenet_cosine");
   ASSERT_EQ(lrs.size(), 90u);
   // 112,590 chained torch updates accumulate rounding; 1e-7 relative is far below any effect.
-  for (size_t e = 0; e < lrs.size(); ++e) expect_rel(scheduled_lr(o, static_cast<double>(e)), lrs[e], 1e-7, "epoch " + std::to_string(e));
+  for (size_t e = 0; e < lrs.size(); ++e) expect_rel(scheduled_lr(o, 1.0, static_cast<double>(e)), lrs[e], 1e-7, "epoch " + std::to_string(e));
 }
 
 TEST(Schedule, StepEqualsTorchMultiStepLr) {
   const auto ref = load_reference("schedules");
   ScheduleOptions o;
-  o.name = "step", o.lr = 1.0, o.epochs = 12, o.milestones = {4, 9}, o.gamma = 0.1;
+  o.name = "step", o.epochs = 12, o.milestones = {4, 9}, o.gamma = 0.1;
   const auto epochs = doubles(ref, "cosine_epochs"), lrs = doubles(ref, "step");
-  for (size_t i = 0; i < epochs.size(); ++i) expect_rel(scheduled_lr(o, epochs[i]), lrs[i], 1e-12, "step " + std::to_string(i));
+  for (size_t i = 0; i < epochs.size(); ++i) expect_rel(scheduled_lr(o, 1.0, epochs[i]), lrs[i], 1e-12, "step " + std::to_string(i));
 }
 
 TEST(Schedule, KnownValues) {
   ScheduleOptions tri;
-  tri.name = "triangular", tri.lr = 1.7, tri.epochs = 16, tri.lr_peak_epoch = 2;
-  EXPECT_DOUBLE_EQ(scheduled_lr(tri, 0), 1.7e-4);
-  EXPECT_DOUBLE_EQ(scheduled_lr(tri, 2), 1.7);
-  EXPECT_DOUBLE_EQ(scheduled_lr(tri, 9), 1.7 / 2);
-  EXPECT_DOUBLE_EQ(scheduled_lr(tri, 16), 0);
-  EXPECT_DOUBLE_EQ(scheduled_lr(tri, 17), 0);
+  tri.name = "triangular", tri.epochs = 16, tri.lr_peak_epoch = 2;
+  EXPECT_DOUBLE_EQ(scheduled_lr(tri, 1.7, 0), 1.7e-4);
+  EXPECT_DOUBLE_EQ(scheduled_lr(tri, 1.7, 2), 1.7);
+  EXPECT_DOUBLE_EQ(scheduled_lr(tri, 1.7, 9), 1.7 / 2);
+  EXPECT_DOUBLE_EQ(scheduled_lr(tri, 1.7, 16), 0);
+  EXPECT_DOUBLE_EQ(scheduled_lr(tri, 1.7, 17), 0);
 
   ScheduleOptions lin;
-  lin.name = "linear", lin.lr = 1.0, lin.epochs = 10, lin.warmup_epochs = 2, lin.warmup_start_fraction = 0.1;
-  EXPECT_DOUBLE_EQ(scheduled_lr(lin, 0), 0.1);
-  EXPECT_DOUBLE_EQ(scheduled_lr(lin, 1), 0.55);
-  EXPECT_DOUBLE_EQ(scheduled_lr(lin, 2), 1.0);
-  EXPECT_DOUBLE_EQ(scheduled_lr(lin, 6), 0.5);
-  EXPECT_DOUBLE_EQ(scheduled_lr(lin, 10), 0.0);
+  lin.name = "linear", lin.epochs = 10, lin.warmup_epochs = 2, lin.warmup_start_fraction = 0.1;
+  EXPECT_DOUBLE_EQ(scheduled_lr(lin, 1.0, 0), 0.1);
+  EXPECT_DOUBLE_EQ(scheduled_lr(lin, 1.0, 1), 0.55);
+  EXPECT_DOUBLE_EQ(scheduled_lr(lin, 1.0, 2), 1.0);
+  EXPECT_DOUBLE_EQ(scheduled_lr(lin, 1.0, 6), 0.5);
+  EXPECT_DOUBLE_EQ(scheduled_lr(lin, 1.0, 10), 0.0);
 
   ScheduleOptions step;
-  step.name = "step", step.lr = 0.1, step.epochs = 90, step.step_size = 30, step.gamma = 0.1;
-  EXPECT_DOUBLE_EQ(scheduled_lr(step, 29.99), 0.1);
-  EXPECT_NEAR(scheduled_lr(step, 30), 0.01, 1e-17);
-  EXPECT_NEAR(scheduled_lr(step, 89), 0.001, 1e-17);
+  step.name = "step", step.epochs = 90, step.step_size = 30, step.gamma = 0.1;
+  EXPECT_DOUBLE_EQ(scheduled_lr(step, 0.1, 29.99), 0.1);
+  EXPECT_NEAR(scheduled_lr(step, 0.1, 30), 0.01, 1e-17);
+  EXPECT_NEAR(scheduled_lr(step, 0.1, 89), 0.001, 1e-17);
 
   ScheduleOptions constant;
-  constant.name = "constant", constant.lr = 6.0;
-  EXPECT_DOUBLE_EQ(scheduled_lr(constant, 5.5), 6.0);
+  constant.name = "constant";
+  EXPECT_DOUBLE_EQ(scheduled_lr(constant, 6.0, 5.5), 6.0);
 }
 
 TEST(Schedule, RejectsUnknownNamesAndBadOptions) {
   ScheduleOptions o;
   o.name = "cosin";
-  EXPECT_THROW(scheduled_lr(o, 0), fastimg::Error);
+  EXPECT_THROW(scheduled_lr(o, 1.0, 0), fastimg::Error);
   o.name = "triangular", o.lr_peak_epoch = 20, o.epochs = 16;
   EXPECT_THROW(validate(o), fastimg::Error);
 }

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "format/writer.h"
 #include "models/registry.h"
 #include "test_support.h"
 #include "train/checkpoint.h"
@@ -29,20 +30,20 @@ class EndToEnd : public ::testing::Test {
 
   TrainConfig tiny_config(const std::string& run) const {
     TrainConfig c;
-    c.train_path = (*dir_ / "train.beton").string();
-    c.val_path = (*dir_ / "val.beton").string();
-    c.run_dir = (*dir_ / run).string();
-    c.arch = "resnet_mini";
-    c.batch_size = 16;
-    c.val_batch_size = 32;
-    c.threads = 2;
-    c.lr = 0.2;
-    c.epochs = 4;
-    c.lr_peak_epoch = 1;
-    c.min_res = c.max_res = 48;
-    c.val_res = 48;
-    c.progress = false;
-    c.seed = 3;
+    c.data.train.path = (*dir_ / "train.beton").string();
+    c.data.val_path = (*dir_ / "val.beton").string();
+    c.output.run_dir = (*dir_ / run).string();
+    c.model.arch = "resnet_mini";
+    c.data.train.batch_size = 16;
+    c.data.val_batch_size = 32;
+    c.data.train.threads = 2;
+    c.optimizer.lr = 0.2;
+    c.schedule.epochs = 4;
+    c.schedule.lr_peak_epoch = 1;
+    c.train.resolution.min_res = c.train.resolution.max_res = 48;
+    c.validation.res = 48;
+    c.output.progress = false;
+    c.train.seed = 3;
     return c;
   }
 
@@ -52,14 +53,14 @@ testing::TempDir* EndToEnd::dir_ = nullptr;
 
 TEST_F(EndToEnd, TrainingReducesTheLossAndWritesTheRunDirectory) {
   auto c = tiny_config("run-loss");
-  c.epochs = 6;
+  c.schedule.epochs = 6;
   auto result = run_training(c);
   ASSERT_EQ(result.epoch_train_loss.size(), 6u);
   EXPECT_LT(result.epoch_train_loss.back(), result.epoch_train_loss.front() - 0.2);
   EXPECT_EQ(result.final_eval.samples, 80);  // every validation image counted once
   for (const char* name : {"config.toml", "metrics.jsonl", "last.pt", "summary.json"})
-    EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(c.run_dir) / name)) << name;
-  std::ifstream metrics(std::filesystem::path(c.run_dir) / "metrics.jsonl");
+    EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(c.output.run_dir) / name)) << name;
+  std::ifstream metrics(std::filesystem::path(c.output.run_dir) / "metrics.jsonl");
   int evals = 0;
   for (std::string line; std::getline(metrics, line);)
     if (nlohmann::json::parse(line)["type"] == "eval") ++evals;
@@ -70,17 +71,17 @@ TEST_F(EndToEnd, TrainingReducesTheLossAndWritesTheRunDirectory) {
 // model than one batch per step (the effective batch doubled).
 TEST_F(EndToEnd, GradientAccumulationTakesOneStepPerGroupOfBatches) {
   auto one = tiny_config("run-accum-1");
-  one.epochs = 1;
+  one.schedule.epochs = 1;
   auto two = tiny_config("run-accum-2");
-  two.epochs = 1;
-  two.grad_accumulation = 2;
+  two.schedule.epochs = 1;
+  two.step.grad_accumulation = 2;
   const auto r1 = run_training(one);
   const auto r2 = run_training(two);
   // 240 training images, batch 16: 15 batches -> 15 steps, or 8 steps (7 pairs and a single).
   EXPECT_EQ(r1.steps, 15);
   EXPECT_EQ(r2.steps, 8);
   EXPECT_TRUE(std::isfinite(r2.epoch_train_loss.back()));
-  std::ifstream metrics(std::filesystem::path(two.run_dir) / "metrics.jsonl");
+  std::ifstream metrics(std::filesystem::path(two.output.run_dir) / "metrics.jsonl");
   int64_t last_step = 0;
   for (std::string line; std::getline(metrics, line);) {
     auto j = nlohmann::json::parse(line);
@@ -92,7 +93,7 @@ TEST_F(EndToEnd, GradientAccumulationTakesOneStepPerGroupOfBatches) {
 std::vector<torch::Tensor> load_weights(const std::string& checkpoint, const TrainConfig& c) {
   models::ModelOptions o;
   o.num_classes = 10;
-  auto model = models::make_model(c.arch, o);
+  auto model = models::make_model(c.model.arch, o);
   load_checkpoint(checkpoint, *model, nullptr);
   std::vector<torch::Tensor> out;
   for (auto& p : model->parameters()) out.push_back(p.detach().clone());
@@ -106,21 +107,79 @@ TEST_F(EndToEnd, ResumeGivesTheSameWeightsAsAnUninterruptedRun) {
 
   // The same 4-epoch run, stopped after epoch 2 (as if interrupted), then resumed.
   auto split = tiny_config("run-split");
-  split.stop_after_epochs = 2;
+  split.train.stop_after_epochs = 2;
   run_training(split);
-  split.stop_after_epochs = 0;
-  split.resume = true;
+  split.train.stop_after_epochs = 0;
+  split.output.resume = true;
   run_training(split);
 
-  auto a = load_weights((std::filesystem::path(straight.run_dir) / "last.pt").string(), straight);
-  auto b = load_weights((std::filesystem::path(split.run_dir) / "last.pt").string(), split);
+  auto a = load_weights((std::filesystem::path(straight.output.run_dir) / "last.pt").string(), straight);
+  auto b = load_weights((std::filesystem::path(split.output.run_dir) / "last.pt").string(), split);
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << "tensor " << i;
 }
 
+// Writes `count` generated images with labels i % classes (a file the synthetic splits cannot give).
+void write_labelled_file(const std::string& out, size_t count, int64_t classes) {
+  format::LabeledImageSource src;
+  src.size = count;
+  src.name = [](size_t i) { return fmt::format("img{}", i); };
+  src.load = [](size_t i) { return draw_synthetic_image(static_cast<int>(i % kSyntheticClasses), i, 5); };
+  src.label = [classes](size_t i) { return static_cast<int64_t>(i) % classes; };
+  format::WriterOptions o;
+  o.workers = 1;
+  ASSERT_EQ(format::write_images(src, out, o).written, count);
+}
+
+std::string training_error(const TrainConfig& c) {
+  try {
+    run_training(c);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// The data are checked against the model before the first step; each problem names the file.
+TEST_F(EndToEnd, DataThatDoNotFitTheModelAreRefusedBeforeTraining) {
+  auto few_classes = tiny_config("run-classes");
+  few_classes.model.options.num_classes = 3;  // the file has 10
+  std::string msg = training_error(few_classes);
+  EXPECT_NE(msg.find("train.beton"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("model.num_classes is 3"), std::string::npos) << msg;
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(few_classes.output.run_dir) / "last.pt"));
+
+  const std::string wide_val = (*dir_ / "val-40-classes.beton").string();
+  write_labelled_file(wide_val, 40, 40);
+  auto bad_val = tiny_config("run-val-classes");
+  bad_val.data.val_path = wide_val;
+  msg = training_error(bad_val);
+  EXPECT_NE(msg.find("val-40-classes.beton"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("validation labels go up to 39"), std::string::npos) << msg;
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(bad_val.output.run_dir) / "metrics.jsonl"));
+
+  auto big_batch = tiny_config("run-batch");
+  big_batch.data.train.batch_size = 1000;  // 240 samples
+  msg = training_error(big_batch);
+  EXPECT_NE(msg.find("train.beton"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("no full batch of 1000"), std::string::npos) << msg;
+}
+
+// Without validation data nothing claims an accuracy: no top-1 in the result or summary.json.
+TEST_F(EndToEnd, ARunWithoutValidationDataReportsNoAccuracy) {
+  auto c = tiny_config("run-no-val");
+  c.data.val_path = "";
+  c.schedule.epochs = 1;
+  const auto result = run_training(c);
+  EXPECT_FALSE(result.evaluated);
+  EXPECT_FALSE(result.summary.contains("top1"));
+  std::ifstream in(std::filesystem::path(c.output.run_dir) / "summary.json");
+  EXPECT_FALSE(nlohmann::json::parse(in).contains("top1"));
+}
+
 TEST_F(EndToEnd, MissingDatasetIsAClearError) {
   auto c = tiny_config("run-missing");
-  c.train_path = (*dir_ / "nope.beton").string();
+  c.data.train.path = (*dir_ / "nope.beton").string();
   try {
     run_training(c);
     FAIL();
@@ -141,17 +200,17 @@ TEST_F(EndToEnd, EveryShippedConfigRunsAFewSteps) {
     if (entry.path().extension() != ".toml") continue;
     SCOPED_TRACE(entry.path().string());
     auto c = load_config(entry.path().string(), {});
-    bool vit = c.arch.rfind("vit", 0) == 0;
+    bool vit = c.model.arch.rfind("vit", 0) == 0;
     int64_t res = vit ? 224 : 32;  // torchvision's ViT-B/16 is fixed to 224 px
-    c.train_path = (*dir_ / "train.beton").string();
-    c.val_path = "";  // evaluation is covered elsewhere; here: every recipe's training step
-    c.run_dir = (*dir_ / ("cfg-" + entry.path().stem().string())).string();
-    c.batch_size = vit ? 2 : 4;
-    c.min_res = c.max_res = c.val_res = res;
-    c.max_steps_per_epoch = 2;
-    c.stop_after_epochs = 1;
-    c.progress = false;
-    c.threads = 2;
+    c.data.train.path = (*dir_ / "train.beton").string();
+    c.data.val_path = "";  // evaluation is covered elsewhere; here: every recipe's training step
+    c.output.run_dir = (*dir_ / ("cfg-" + entry.path().stem().string())).string();
+    c.data.train.batch_size = vit ? 2 : 4;
+    c.train.resolution.min_res = c.train.resolution.max_res = c.validation.res = res;
+    c.train.max_steps_per_epoch = 2;
+    c.train.stop_after_epochs = 1;
+    c.output.progress = false;
+    c.data.train.threads = 2;
     auto result = run_training(c);
     EXPECT_EQ(result.steps, 2);
     EXPECT_TRUE(std::isfinite(result.epoch_train_loss.at(0)));

@@ -1,0 +1,133 @@
+#include "train/epoch_loop.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <vector>
+
+#include "dist/gradient_reducer.h"
+#include "loader/device_stage.h"
+#include "optim/schedule.h"
+#include "train/checkpoint.h"
+#include "util/error.h"
+#include "util/interrupt.h"
+#include "util/rng.h"
+
+namespace fastimg::train {
+namespace {
+
+// Losses and loader waits since the last metrics record.
+struct LogWindow {
+  double loss_sum = 0;
+  int64_t steps = 0;
+  double wait_seconds = 0;
+  Clock::time_point start = Clock::now();
+};
+
+// The next optimizer step's micro-batches (up to optimizer.grad_accumulation loader batches, fewer
+// at the end of the epoch) on the device; empty when the epoch is over.
+std::vector<MicroBatch> next_micro_batches(Training& t, int64_t& batch, int64_t end, LogWindow& window) {
+  std::vector<MicroBatch> out;
+  while (static_cast<int64_t>(out.size()) < t.config.step.grad_accumulation && batch < end) {
+    const auto wait_start = Clock::now();
+    auto b = t.data.next();
+    window.wait_seconds += seconds_since(wait_start);
+    if (!b) break;
+    // Labels still in the loader's memory (CPU) are copied: it reuses a batch once the next is taken.
+    torch::Tensor labels = b->labels.to(t.run.device, /*non_blocking=*/true);
+    if (labels.is_same(b->labels)) labels = labels.clone();
+    out.push_back({loader::to_model_input(b->images, t.run.device, t.config.train.channels_last, torch::kFloat),
+                   std::move(labels)});
+    ++batch;
+  }
+  return out;
+}
+
+// Ranks agree on stopping (a signal may reach only some of them): one tiny all-reduce per step.
+// On a stop inside the epoch: a resumable checkpoint, then an error that says how to continue.
+void stop_if_interrupted(Training& t, int64_t epoch, int64_t batch, int64_t end) {
+  bool stop = interrupt_requested();
+  if (t.run.world_size() > 1) stop = t.run.pg->all_reduce_sum(stop ? 1.0 : 0.0) > 0;
+  if (!stop || batch >= end) return;
+  if (t.run.world_size() > 1) dist::average_buffers(t.model, *t.run.pg);
+  if (t.run.main_rank())
+    save_checkpoint(t.checkpoint_path, t.model, &t.optimizer, {epoch - 1, t.resolved_toml, batch, t.best_top1},
+                    t.scaler);
+  t.run.pg->barrier();
+  fail("interrupted (signal {}) at epoch {} step {}: {} saved; continue with --set output.resume=true",
+       interrupt_signal(), epoch + 1, batch, t.checkpoint_path);
+}
+
+void write_log(Training& t, LogWindow& window, Progress& progress, TrainLog log) {
+  log.loss = window.steps > 0 ? window.loss_sum / window.steps : NAN;
+  if (t.run.world_size() > 1) log.loss = t.run.pg->all_reduce_sum(log.loss) / t.run.world_size();
+  log.data_wait_fraction = window.wait_seconds / std::max(1e-9, seconds_since(window.start));
+  log.loss_scale = t.scaler ? t.scaler->scale() : 1.0;
+  log.skipped_steps = t.scaler ? t.scaler->skipped_steps() : 0;
+  log.time = seconds_since(t.start);
+  t.metrics.train(log, progress);
+  window = LogWindow{};
+}
+
+}  // namespace
+
+int64_t batches_per_epoch(const Training& t) {
+  const int64_t n = t.data.batches_per_epoch(), cap = t.config.train.max_steps_per_epoch;
+  return cap > 0 ? std::min(n, cap) : n;
+}
+
+EpochResult train_epoch(Training& t, int64_t epoch, int64_t first_batch) {
+  const auto epoch_start = Clock::now();
+  const TrainConfig& c = t.config;
+  const int64_t end = batches_per_epoch(t), world = t.run.world_size();
+  const int64_t res = c.train.resolution.at_epoch(epoch);
+  t.data.set_resolution(static_cast<int>(res));
+  t.data.start_epoch(epoch);
+  // Dropout and any other torch randomness are a function of (seed, epoch): exact resume.
+  torch::manual_seed(derive_seed(c.train.seed, 0x65706f6368ULL, static_cast<uint64_t>(epoch)));
+  t.model.train();
+  t.optimizer.train();
+  Progress progress(fmt::format("epoch {}/{}", epoch + 1, c.epochs()),
+                    static_cast<uint64_t>(end * c.data.train.batch_size * world), "img",
+                    c.output.progress && t.run.main_rank());
+  // The order is a function of (seed, epoch): skipping the batches already trained on continues
+  // exactly where an interrupted run stopped.
+  int64_t batch = 0;
+  for (; batch < first_batch && batch < end; ++batch)
+    if (!t.data.next()) break;
+  EpochResult result;
+  LogWindow window;
+  int64_t updates = 0, images = 0;
+  double loss_sum = 0;
+  while (batch < end) {
+    const int64_t step_first_batch = batch;
+    const std::vector<MicroBatch> micro_batches = next_micro_batches(t, batch, end, window);
+    if (micro_batches.empty()) break;
+    const double lr = optim::scheduled_lr(c.schedule, c.optimizer.lr, epoch + static_cast<double>(step_first_batch) / end);
+    t.optimizer.set_lr(lr);
+    const double loss = t.step.run(micro_batches).loss;
+    if (!std::isfinite(loss) && !t.scaler)
+      fail("training diverged: loss is {} at epoch {} step {} (lr {}); {} holds the last good epoch", loss, epoch,
+           batch, lr, t.checkpoint_path);
+    if (std::isfinite(loss)) loss_sum += loss, window.loss_sum += loss, ++window.steps;
+    int64_t step_images = 0;
+    for (const auto& mb : micro_batches) step_images += mb.target.size(0) * world;
+    images += step_images;
+    ++updates;
+    ++t.global_step;
+    progress.advance(static_cast<uint64_t>(step_images));
+    stop_if_interrupted(t, epoch, batch, end);
+    if (updates % c.train.log_every == 0 || batch == end)
+      write_log(t, window, progress, {.epoch = epoch, .step = batch, .global_step = t.global_step, .lr = lr,
+                                      .resolution = res, .epoch_images = images,
+                                      .epoch_seconds = seconds_since(epoch_start)});
+  }
+  progress.finish();
+  result.mean_loss = updates > 0 ? loss_sum / updates : 0.0;
+  result.batches = batch;
+  result.images = images;
+  result.seconds = seconds_since(epoch_start);
+  return result;
+}
+
+}  // namespace fastimg::train

@@ -1,0 +1,39 @@
+#pragma once
+// The state the parts of a training run share: what run_training (trainer.cc) sets up and the
+// epoch loop (epoch_loop.h) and the evaluation + checkpoint step (epoch_end.h) work on.
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "loader/loader.h"
+#include "models/classifier.h"
+#include "optim/optimizer.h"
+#include "train/config.h"
+#include "train/loss_scaler.h"
+#include "train/run_metrics.h"
+#include "train/run_setup.h"
+#include "train/train_step.h"
+
+namespace fastimg::train {
+
+using Clock = std::chrono::steady_clock;
+inline double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+struct Training {
+  const TrainConfig& config;
+  RunContext& run;
+  loader::Loader& data;
+  loader::Loader* val;  // null without data.val
+  models::ClassifierImpl& model;
+  optim::Optimizer& optimizer;
+  TrainStep& step;
+  DynamicLossScaler* scaler;  // fp16 only
+  RunMetrics& metrics;
+  std::string checkpoint_path;  // run_dir/last.pt
+  std::string resolved_toml;    // the config with num_classes filled in, stored in every checkpoint
+  Clock::time_point start = Clock::now();
+  int64_t global_step = 0;      // optimizer steps in this invocation
+  double best_top1 = -1;
+};
+
+}  // namespace fastimg::train

@@ -1,0 +1,98 @@
+// The trainer's parts on their own: the metrics writer and the setup shared with `fastimg eval`.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "test_support.h"
+#include "train/run_metrics.h"
+#include "train/run_setup.h"
+#include "util/error.h"
+
+namespace fastimg::train {
+namespace {
+
+// One training record reaches metrics.jsonl and TensorBoard with images/s computed once from the
+// same figures; an evaluation record too; a non-main rank writes nothing.
+TEST(RunMetrics, OneRecordGoesToTheJsonlFileAndTensorBoard) {
+  testing::TempDir dir;
+  {
+    RunMetrics metrics(dir.path().string(), /*main_rank=*/true, /*append=*/false);
+    Progress progress("test", 10, "img", /*enabled=*/false);
+    metrics.train({.epoch = 0, .step = 4, .global_step = 4, .loss = 1.5, .lr = 0.25, .resolution = 64,
+                   .epoch_images = 512, .epoch_seconds = 2.0},
+                  progress);
+    EvalResult eval;
+    eval.top1 = 0.5, eval.top5 = 0.75, eval.samples = 8;
+    metrics.eval(eval, 0, 4, 3.0);
+  }
+  std::ifstream in(dir / "metrics.jsonl");
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  const auto train = nlohmann::json::parse(line);
+  EXPECT_EQ(train["type"], "train");
+  EXPECT_DOUBLE_EQ(train["images_per_s"].get<double>(), 256.0);
+  EXPECT_DOUBLE_EQ(train["loss"].get<double>(), 1.5);
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(line)["top1"].get<double>(), 0.5);
+  auto read = testing::run_python("tensorboard_read.py", dir.path().string());
+  ASSERT_EQ(read.exit_code, 0) << read.output;
+  EXPECT_NE(read.output.find("train/images_per_s,4,256.0"), std::string::npos) << read.output;
+  EXPECT_NE(read.output.find("val/top1,4,0.5"), std::string::npos) << read.output;
+
+  testing::TempDir other;
+  RunMetrics silent(other.path().string(), /*main_rank=*/false, false);
+  EXPECT_FALSE(std::filesystem::exists(other / "metrics.jsonl"));
+}
+
+TEST(RunSetup, LoaderThreadsShareTheCoresBetweenTheProcessesOfANode) {
+  TrainConfig c;
+  dist::DistEnv env;
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  EXPECT_EQ(loader_threads(c, env), cores);
+  env.local_world_size = 8 * cores;
+  EXPECT_EQ(loader_threads(c, env), 1);  // never zero
+  c.data.train.threads = 3;
+  EXPECT_EQ(loader_threads(c, env), 3);  // an explicit data.threads wins
+}
+
+TEST(RunSetup, TheCpuIsPickedWhenAskedOrWhenThereIsNoGpu) {
+  EXPECT_TRUE(pick_device(DeviceChoice::kCpu, 3).is_cpu());
+  if (!torch::cuda::is_available()) {
+    EXPECT_TRUE(pick_device(DeviceChoice::kAuto, 0).is_cpu());
+    EXPECT_THROW(pick_device(DeviceChoice::kCuda, 0), Error);
+  } else {
+    // LOCAL_RANK beyond the visible devices wraps around (one visible GPU per task under srun).
+    const auto n = static_cast<int>(torch::cuda::device_count());
+    EXPECT_EQ(pick_device(DeviceChoice::kCuda, n + 1).index(), (n + 1) % n);
+  }
+}
+
+TEST(RunSetup, LoaderOptionsComeFromTheConfig) {
+  TrainConfig c;
+  c.data.train.path = "t.beton";
+  c.data.val_batch_size = 7;
+  c.validation.res = 99;
+  c.augment.flip_probability = 0;
+  RunContext run;
+  run.pg = std::make_unique<dist::ProcessGroup>(run.env);
+  const auto train = train_loader_options(c, run);
+  EXPECT_EQ(train.path, "t.beton");
+  EXPECT_TRUE(train.drop_last);
+  EXPECT_EQ(train.resolution, c.train.resolution.min_res);
+  const auto val = val_loader_options(c, run, "v.beton");
+  EXPECT_EQ(val.path, "v.beton");
+  EXPECT_EQ(val.batch_size, 7);
+  EXPECT_EQ(val.resolution, 99);
+  EXPECT_EQ(val.order, loader::OrderKind::kSequential);
+  EXPECT_FALSE(val.drop_last);
+  ASSERT_EQ(val.transforms.size(), 1u);
+  EXPECT_EQ(val.transforms[0]->name(), "center_crop");
+  ASSERT_EQ(train.transforms.size(), 2u);
+  EXPECT_EQ(train.transforms[0]->name(), "random_resized_crop");
+}
+
+}  // namespace
+}  // namespace fastimg::train
