@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "loader/bench.h"
+#include "bench/loader/library/loader_bench.h"
 #include "util/named_enum.h"
 
 int main(int argc, char** argv) {

@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "cli/command.h"
-#include "loader/bench.h"
+#include "bench/loader/library/loader_bench.h"
 #include "util/named_enum.h"
 
 namespace {

@@ -14,15 +14,11 @@
 #include <jpeglib.h>
 
 #include "codec/image.h"
+#include "codec/png_decode.h"
 #include "util/error.h"
 
 namespace fastimg::codec {
 namespace {
-
-bool is_png(std::span<const uint8_t> b) {
-  static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-  return b.size() >= 8 && std::memcmp(b.data(), sig, 8) == 0;
-}
 
 // libjpeg's default error handler calls exit(); ours jumps back to decode_jpeg with the message.
 struct JpegError {
@@ -106,7 +102,7 @@ Image decode_jpeg(std::span<const uint8_t> bytes, const std::string& what) {
   return image;
 }
 
-// PNG and anything else OpenCV reads (BMP, TIFF, WebP where built in).
+// Anything else OpenCV reads (BMP, TIFF, WebP where built in).
 Image decode_with_opencv(std::span<const uint8_t> bytes, const std::string& what) {
   cv::Mat bgr;
   try {
@@ -128,7 +124,7 @@ Image decode_with_opencv(std::span<const uint8_t> bytes, const std::string& what
 Image decode_image(std::span<const uint8_t> bytes, const std::string& what) {
   if (bytes.empty()) fail("{}: empty file", what);
   if (is_jpeg(bytes)) return decode_jpeg(bytes, what);
-  if (is_png(bytes)) return decode_with_opencv(bytes, what);
+  if (is_png(bytes)) return decode_png(bytes, what);
   return decode_with_opencv(bytes, what);
 }
 

@@ -42,6 +42,7 @@ struct Loader::Impl {
   size_t max_image_bytes = 0;
 
   BatchBuffers buffers;
+  std::vector<std::shared_ptr<CopyFence>> fences;  // per slot: device copies still reading it
   std::vector<std::unique_ptr<codec::JpegDecoder>> decoders;
   std::vector<std::vector<uint8_t>> file_buffers;  // per thread: file sources read into these
   std::vector<std::thread> threads;
@@ -73,6 +74,7 @@ struct Loader::Impl {
         buffers(std::max(1, opt.batches_ahead) + 1, opt.batch_size, opt.pin_memory),
         next_resolution(opt.resolution),
         done(static_cast<size_t>(std::max(1, opt.batches_ahead) + 1)) {
+    set_fences([] { return std::make_shared<StreamEventFence>(); });
     if (opt.batch_size < 1) fail("{}: batch size {} < 1", opt.path, opt.batch_size);
     if (opt.resolution < 1) fail("{}: resolution {} < 1", opt.path, opt.resolution);
     if (opt.strict && !source->open_problems().empty())
@@ -112,6 +114,17 @@ struct Loader::Impl {
     for (auto& t : threads) t.join();
   }
 
+  void set_fences(const CopyFenceFactory& factory) {
+    fences.clear();
+    for (int i = 0; i < buffers.num_slots(); ++i) fences.push_back(factory());
+  }
+
+  // The held slot's device copies must finish before a worker may write into it again. Called by
+  // the consumer thread, the only one that changes `holding` and `consumed`.
+  void wait_for_held_copies() {
+    if (holding) fences[(consumed - 1) % buffers.num_slots()]->wait();
+  }
+
   OrderOptions order_options(int64_t e) const {
     return {opt.order, opt.seed, e, opt.rank, opt.world_size, opt.batch_size, opt.drop_last, 4};
   }
@@ -128,6 +141,7 @@ struct Loader::Impl {
   }
 
   void start_epoch(int64_t e) {
+    wait_for_held_copies();
     std::unique_lock lk(mu);
     halt(lk);
     epoch = e;
@@ -259,10 +273,11 @@ struct Loader::Impl {
   }
 
   std::optional<Batch> next() {
+    wait_for_held_copies();  // outside the lock: the workers go on with other slots meanwhile
     std::unique_lock lk(mu);
     if (!started) fail("{}: next() before start_epoch()", opt.path);
     if (holding) {
-      // The consumer is done with the previous batch: its slot may be refilled.
+      // The consumer is done with the previous batch and its copies: the slot may be refilled.
       holding = false;
       done[(consumed - 1) % buffers.num_slots()] = 0;
       released = consumed;
@@ -276,7 +291,7 @@ struct Loader::Impl {
     if (error) std::rethrow_exception(error);
     ++consumed;
     holding = true;
-    return Batch{buffers.image_view(slot, n), buffers.label_view(slot, n)};
+    return Batch{buffers.image_view(slot, n), buffers.label_view(slot, n), fences[slot]};
   }
 
   uint64_t scratch_reallocations() const {
@@ -313,5 +328,10 @@ std::vector<std::string> Loader::problems() const {
   return impl_->problems;
 }
 const Source& Loader::source() const { return *impl_->source; }
+void Loader::set_copy_fence_factory(const CopyFenceFactory& factory) {
+  impl_->wait_for_held_copies();
+  std::unique_lock lk(impl_->mu);
+  impl_->set_fences(factory);
+}
 
 }  // namespace fastimg::loader

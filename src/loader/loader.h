@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "loader/copy_fence.h"
 #include "loader/loader_options.h"
 #include "loader/source.h"
 
@@ -21,6 +22,9 @@ namespace fastimg::loader {
 struct Batch {
   torch::Tensor images;  // uint8 [N, H, W, 3]; a view of a loader buffer, valid until the next next()
   torch::Tensor labels;  // int64 [N]
+  // Call fence->copies_queued(device) after queueing non-blocking device copies from images or
+  // labels: the slot is not refilled until they complete (copy_fence.h).
+  std::shared_ptr<CopyFence> fence;
 };
 
 class Loader {
@@ -52,6 +56,8 @@ class Loader {
   uint64_t skipped_samples() const;
   std::vector<std::string> problems() const;
   const Source& source() const;
+  // Replaces the slots' copy fences (default: StreamEventFence); tests inject their own.
+  void set_copy_fence_factory(const CopyFenceFactory& factory);
 
  private:
   struct Impl;

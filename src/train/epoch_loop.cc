@@ -38,6 +38,7 @@ std::vector<MicroBatch> next_micro_batches(Training& t, int64_t& batch, int64_t 
     if (labels.is_same(b->labels)) labels = labels.clone();
     out.push_back({loader::to_model_input(b->images, t.run.device, t.config.train.channels_last, torch::kFloat),
                    std::move(labels)});
+    b->fence->copies_queued(t.run.device);  // the slot is refilled only after these copies
     ++batch;
   }
   return out;

@@ -42,6 +42,7 @@ EvalResult evaluate(models::ClassifierImpl& model, loader::Loader& data, int64_t
     }
     auto x = loader::to_model_input(images, options.device, options.channels_last, torch::kFloat);
     auto y = labels.to(options.device);
+    batch->fence->copies_queued(options.device);
     torch::Tensor logits;
     {
       AutocastScope autocast(options.device.type(), options.autocast_dtype);

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <thread>
 
+#include <c10/core/impl/VirtualGuardImpl.h>
+
 #include "models/registry.h"
+#include "train/run_report.h"
 #include "train/sharded_eval.h"
 #include "util/error.h"
 #include "util/named_enum.h"
@@ -24,6 +27,7 @@ torch::ScalarType autocast_dtype_of(Precision p) {
 }  // namespace
 
 torch::Device pick_device(DeviceChoice choice, int local_rank) {
+  check_cuda_build(choice, built_with_cuda(), nvidia_gpu_visible());
   const bool cuda = torch::cuda::is_available();
   if (choice == DeviceChoice::kCpu || (choice == DeviceChoice::kAuto && !cuda)) return torch::kCPU;
   if (!cuda) fail("config: train.device is 'cuda' but no CUDA device is available");
@@ -35,6 +39,11 @@ RunContext start_run(const TrainConfig& config) {
   RunContext run;
   run.env = dist::detect_env();
   run.device = pick_device(config.train.device, run.env.local_rank);
+  if (run.device.is_cuda()) {
+    // The rank's GPU is current before any CUDA work (streams, NCCL, pinned memory use it).
+    c10::impl::VirtualGuardImpl(run.device.type()).setDevice(run.device);
+    at::globalContext().setBenchmarkCuDNN(true);  // static shapes per resolution: let cuDNN pick kernels
+  }
   dist::ProcessGroupOptions options;
   options.backend = run.device.is_cuda() ? dist::Backend::kNccl : dist::Backend::kGloo;
   run.pg = std::make_unique<dist::ProcessGroup>(run.env, options);

@@ -1,5 +1,6 @@
 #include "train/trainer.h"
 
+#include <cstdio>
 #include <filesystem>
 #include <optional>
 
@@ -8,6 +9,7 @@
 #include "train/checkpoint.h"
 #include "train/epoch_end.h"
 #include "train/epoch_loop.h"
+#include "train/run_report.h"
 #include "train/training.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
@@ -123,6 +125,8 @@ TrainResult run_training(const TrainConfig& config) {
   validate_config(config, "config");
   fs::create_directories(config.output.run_dir);
   RunContext run = start_run(config);
+  if (run.main_rank())
+    std::fprintf(stderr, "%s\n", start_line(config, run.device, run.world_size(), loader_threads(config, run.env)).c_str());
   // SIGINT/SIGTERM: finish the current step, write a resumable checkpoint, exit with an error.
   GracefulInterrupts graceful;
   try {

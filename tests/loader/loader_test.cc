@@ -3,9 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include "augment/center_crop.h"
@@ -14,7 +19,7 @@
 #include "codec/image.h"
 #include "format/reader.h"
 #include "format/writer.h"
-#include "loader/bench.h"
+#include "bench/loader/library/loader_bench.h"
 #include "test_support.h"
 #include "util/error.h"
 
@@ -71,7 +76,7 @@ class LoaderTest : public ::testing::Test {
   static std::vector<Batch> epoch(Loader& loader, int64_t e) {
     std::vector<Batch> out;
     loader.start_epoch(e);
-    while (auto b = loader.next()) out.push_back({b->images.clone(), b->labels.clone()});
+    while (auto b = loader.next()) out.push_back({b->images.clone(), b->labels.clone(), nullptr});
     return out;
   }
 
@@ -249,6 +254,60 @@ TEST_F(LoaderTest, ATransformPlanningOutsideTheImageIsAnErrorNamingIt) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("out_of_bounds"), std::string::npos) << e.what();
   }
+}
+
+// A device copy that stays in flight until the test completes it (what a GPU's DMA from pinned
+// memory looks like to the host): the hazard is injected, so it is tested without a GPU.
+class PendingCopies final : public CopyFence {
+ public:
+  void copies_queued(const torch::Device&) override {
+    std::lock_guard lk(mu_);
+    pending_ = true;
+  }
+  void wait() override {
+    std::unique_lock lk(mu_);
+    cv_.wait(lk, [&] { return !pending_; });
+  }
+  void complete() {
+    {
+      std::lock_guard lk(mu_);
+      pending_ = false;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool pending_ = false;
+};
+
+TEST_F(LoaderTest, ASlotIsNotRefilledWhileADeviceCopyFromItIsInFlight) {
+  auto o = options(jpeg_path(), 2);
+  o.order = OrderKind::kSequential;
+  o.batch_size = 4;
+  o.batches_ahead = 1;  // two slots: batch 2 goes into batch 0's slot
+  Loader loader(o);
+  loader.set_copy_fence_factory([] { return std::make_shared<PendingCopies>(); });
+  loader.start_epoch(0);
+  auto b0 = loader.next();
+  ASSERT_TRUE(b0);
+  const torch::Tensor before = b0->images.clone();
+  b0->fence->copies_queued(torch::kCPU);  // the consumer queued its copy; it has not completed
+  std::atomic<bool> got_next{false};
+  std::thread consumer([&] {
+    auto b1 = loader.next();  // (gradient accumulation: the next micro-batch right away)
+    got_next = b1.has_value();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  EXPECT_FALSE(got_next) << "the slot was handed back while its copy was in flight";
+  EXPECT_TRUE(torch::equal(b0->images, before)) << "batch 0's pinned memory was overwritten during its copy";
+  static_cast<PendingCopies&>(*b0->fence).complete();
+  consumer.join();
+  EXPECT_TRUE(got_next);
+  // Without copies queued (CPU consumers) next() never waits.
+  auto b2 = loader.next();
+  EXPECT_TRUE(b2);
 }
 
 TEST_F(LoaderTest, SteadyStateHasNoScratchReallocations) {

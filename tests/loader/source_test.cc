@@ -16,7 +16,7 @@
 #include "codec/test_images.h"
 #include "format/test_folders.h"
 #include "format/writer.h"
-#include "loader/bench.h"
+#include "bench/loader/library/loader_bench.h"
 #include "loader/imagefolder_cache.h"
 #include "loader/imagefolder_source.h"
 #include "augment/pipelines.h"
@@ -150,7 +150,7 @@ class SourceTest : public ::testing::Test {
   static std::vector<Batch> epoch(Loader& loader, int64_t e) {
     std::vector<Batch> out;
     loader.start_epoch(e);
-    while (auto b = loader.next()) out.push_back({b->images.clone(), b->labels.clone()});
+    while (auto b = loader.next()) out.push_back({b->images.clone(), b->labels.clone(), nullptr});
     return out;
   }
   static void expect_same(const std::vector<Batch>& a, const std::vector<Batch>& b) {

@@ -8,6 +8,7 @@
 
 #include "test_support.h"
 #include "train/run_metrics.h"
+#include "train/run_report.h"
 #include "train/run_setup.h"
 #include "util/error.h"
 
@@ -92,6 +93,38 @@ TEST(RunSetup, LoaderOptionsComeFromTheConfig) {
   EXPECT_EQ(val.transforms[0]->name(), "center_crop");
   ASSERT_EQ(train.transforms.size(), 2u);
   EXPECT_EQ(train.transforms[0]->name(), "random_resized_crop");
+}
+
+// A GPU machine with a CPU-only binary must not train on the CPU without a word. The driver's
+// directory is injected, so the check runs here without a GPU.
+TEST(RunReport, AutoDeviceWithAVisibleGpuButNoCudaBuildIsAnErrorSayingHowToBuild) {
+  testing::TempDir driver;
+  EXPECT_FALSE(nvidia_gpu_visible((driver / "gpus").string()));  // no driver at all
+  std::filesystem::create_directories(driver / "gpus");
+  EXPECT_FALSE(nvidia_gpu_visible((driver / "gpus").string()));  // a driver without GPUs
+  std::filesystem::create_directories(driver / "gpus" / "0000:65:00.0");
+  EXPECT_TRUE(nvidia_gpu_visible((driver / "gpus").string()));
+  try {
+    check_cuda_build(DeviceChoice::kAuto, /*cuda_build=*/false, /*gpu_visible=*/true);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("FASTIMG_CUDA=ON"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("train.device"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(check_cuda_build(DeviceChoice::kCuda, false, true), Error);
+  EXPECT_NO_THROW(check_cuda_build(DeviceChoice::kCpu, false, true));   // asked for the CPU
+  EXPECT_NO_THROW(check_cuda_build(DeviceChoice::kAuto, true, true));   // the CUDA binary
+  EXPECT_NO_THROW(check_cuda_build(DeviceChoice::kAuto, false, false)); // no GPU here
+}
+
+TEST(RunReport, TheStartLineSaysWhatRuns) {
+  TrainConfig c;
+  c.train.precision = Precision::kBf16;
+  c.train.channels_last = true;
+  const std::string line = start_line(c, torch::kCPU, 3, 5);
+  for (const char* part : {"device cpu (", "precision bf16", "channels-last on", "5 threads", "CUDA graphs off",
+                           "world size 3", built_with_cuda() ? "build CUDA" : "build CPU-only"})
+    EXPECT_NE(line.find(part), std::string::npos) << part << " in " << line;
 }
 
 }  // namespace

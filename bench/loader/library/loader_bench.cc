@@ -1,4 +1,4 @@
-#include "loader/bench.h"
+#include "bench/loader/library/loader_bench.h"
 
 #include <turbojpeg.h>
 

@@ -1,5 +1,5 @@
 #pragma once
-// `fastimg bench loader`: images/s of the Loader on a file, next to two figures measured in the
+// `fastimg bench loader` (bench/loader/library: the CLI runs it too): images/s of the Loader on a file, next to two figures measured in the
 // same run on the same samples and thread count:
 //  - the decode limit: single-core full JPEG decode (libjpeg-turbo) images/s times the threads;
 //  - a naive FFCV-style baseline: full TurboJPEG decode, crop, cv::resize, then a separate flip
