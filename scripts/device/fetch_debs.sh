@@ -18,7 +18,7 @@ mkdir -p deps/debs deps/stubs deps/wheels
 
 DEV="libturbojpeg0-dev libjpeg62-turbo-dev libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
      libtomlplusplus-dev libyaml-cpp-dev libcli11-dev libfmt-dev nlohmann-json3-dev libgtest-dev
-     libbenchmark-dev"
+     libbenchmark-dev libpng-dev"
 # The shared libraries those link and their own needs, minus what every glibc system has (libc,
 # libstdc++, libgcc, zlib) and minus the stubbed codecs.
 RUNTIME="libturbojpeg0 libjpeg62-turbo libopencv-core406 libopencv-imgproc406 libopencv-imgcodecs406

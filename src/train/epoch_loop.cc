@@ -16,13 +16,22 @@
 namespace fastimg::train {
 namespace {
 
-// Losses and loader waits since the last metrics record.
+// Losses (summed on the device, read only when logged: no host synchronisation per step) and
+// loader waits since the last metrics record.
 struct LogWindow {
-  double loss_sum = 0;
+  torch::Tensor loss_sum, finite_steps;
   int64_t steps = 0;
   double wait_seconds = 0;
   Clock::time_point start = Clock::now();
 };
+
+// Sums `loss` into `sum` and counts it in `finite` unless it is inf/nan (an fp16 step skipped).
+void accumulate_loss(torch::Tensor& sum, torch::Tensor& finite, const torch::Tensor& loss) {
+  const torch::Tensor ok = loss.isfinite();
+  const torch::Tensor value = torch::where(ok, loss, torch::zeros_like(loss));
+  sum = sum.defined() ? sum + value : value;
+  finite = finite.defined() ? finite + ok.to(torch::kFloat) : ok.to(torch::kFloat);
+}
 
 // The next optimizer step's micro-batches (up to optimizer.grad_accumulation loader batches, fewer
 // at the end of the epoch) on the device; empty when the epoch is over.
@@ -59,8 +68,15 @@ void stop_if_interrupted(Training& t, int64_t epoch, int64_t batch, int64_t end)
        interrupt_signal(), epoch + 1, batch, t.checkpoint_path);
 }
 
+// One host read of the window's losses; a non-finite loss without fp16 loss scaling ends the run.
 void write_log(Training& t, LogWindow& window, Progress& progress, TrainLog log) {
-  log.loss = window.steps > 0 ? window.loss_sum / window.steps : NAN;
+  const torch::Tensor host = torch::stack({window.loss_sum, window.finite_steps}).to(torch::kCPU, torch::kDouble);
+  const double sum = host[0].item<double>(), finite = host[1].item<double>();
+  if (!t.scaler && finite < static_cast<double>(window.steps))
+    fail("training diverged: a loss was inf or nan in the {} steps up to epoch {} step {} (lr {}); {} holds the last "
+         "good epoch",
+         window.steps, log.epoch, log.step, log.lr, t.checkpoint_path);
+  log.loss = finite > 0 ? sum / finite : NAN;
   if (t.run.world_size() > 1) log.loss = t.run.pg->all_reduce_sum(log.loss) / t.run.world_size();
   log.data_wait_fraction = window.wait_seconds / std::max(1e-9, seconds_since(window.start));
   log.loss_scale = t.scaler ? t.scaler->scale() : 1.0;
@@ -99,18 +115,17 @@ EpochResult train_epoch(Training& t, int64_t epoch, int64_t first_batch) {
   EpochResult result;
   LogWindow window;
   int64_t updates = 0, images = 0;
-  double loss_sum = 0;
+  torch::Tensor epoch_loss_sum, epoch_finite_steps;
   while (batch < end) {
     const int64_t step_first_batch = batch;
     const std::vector<MicroBatch> micro_batches = next_micro_batches(t, batch, end, window);
     if (micro_batches.empty()) break;
     const double lr = optim::scheduled_lr(c.schedule, c.optimizer.lr, epoch + static_cast<double>(step_first_batch) / end);
     t.optimizer.set_lr(lr);
-    const double loss = t.step.run(micro_batches).loss;
-    if (!std::isfinite(loss) && !t.scaler)
-      fail("training diverged: loss is {} at epoch {} step {} (lr {}); {} holds the last good epoch", loss, epoch,
-           batch, lr, t.checkpoint_path);
-    if (std::isfinite(loss)) loss_sum += loss, window.loss_sum += loss, ++window.steps;
+    const torch::Tensor loss = t.step.run(micro_batches).loss;
+    accumulate_loss(window.loss_sum, window.finite_steps, loss);
+    accumulate_loss(epoch_loss_sum, epoch_finite_steps, loss);
+    ++window.steps;
     int64_t step_images = 0;
     for (const auto& mb : micro_batches) step_images += mb.target.size(0) * world;
     images += step_images;
@@ -124,7 +139,7 @@ EpochResult train_epoch(Training& t, int64_t epoch, int64_t first_batch) {
                                       .epoch_seconds = seconds_since(epoch_start)});
   }
   progress.finish();
-  result.mean_loss = updates > 0 ? loss_sum / updates : 0.0;
+  result.mean_loss = updates > 0 ? epoch_loss_sum.item<double>() / static_cast<double>(updates) : 0.0;
   result.batches = batch;
   result.images = images;
   result.seconds = seconds_since(epoch_start);

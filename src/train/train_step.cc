@@ -1,6 +1,7 @@
 #include "train/train_step.h"
 
 #include "dist/gradient_reducer.h"
+#include "optim/grad_clip.h"
 #include "optim/loss.h"
 #include "train/autocast.h"
 #include "train/loss_scaler.h"
@@ -39,7 +40,7 @@ torch::Tensor TrainStep::forward_backward(const std::vector<MicroBatch>& micro_b
     loss_sum = loss_sum.defined() ? loss_sum + loss.detach() : loss.detach();
   }
   finite = scaler_ ? scaler_->unscale_and_check(params_) : true;
-  if (options_.grad_clip > 0) torch::nn::utils::clip_grad_norm_(params_, options_.grad_clip);
+  if (options_.grad_clip > 0) optim::clip_grad_norm_on_device(params_, options_.grad_clip);
   return loss_sum;
 }
 
@@ -59,7 +60,7 @@ StepOutcome TrainStep::run(const std::vector<MicroBatch>& micro_batches) {
     return forward_backward(micro_batches, finite);
   };
   StepOutcome outcome;
-  outcome.loss = first_loss.item<double>();
+  outcome.loss = first_loss;  // on the device: the caller reads it only when it logs
   outcome.applied = first_finite;
   if (first_finite) optimizer_.step(closure);
   if (scaler_) scaler_->update(first_finite);

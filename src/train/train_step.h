@@ -30,7 +30,9 @@ struct TrainStepOptions : StepSettings {
 };
 
 struct StepOutcome {
-  double loss = 0;      // mean over the union of the micro-batches, at the weights before the step
+  // Mean over the union of the micro-batches at the weights before the step: a 0-dim float tensor
+  // on the model's device, so that a step needs no host synchronisation for it.
+  torch::Tensor loss;
   bool applied = true;  // false: fp16 gradients were inf/nan and the step was skipped
 };
 

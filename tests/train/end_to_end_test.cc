@@ -165,6 +165,16 @@ TEST_F(EndToEnd, DataThatDoNotFitTheModelAreRefusedBeforeTraining) {
   EXPECT_NE(msg.find("no full batch of 1000"), std::string::npos) << msg;
 }
 
+// Losses stay on the device between log steps; a non-finite one still ends the run with the
+// diverged error (read when the window is logged) and leaves the last good checkpoint.
+TEST_F(EndToEnd, ADivergedRunIsAnErrorAtTheNextLogStep) {
+  auto c = tiny_config("run-diverge");
+  c.optimizer.lr = 1e30;
+  c.train.log_every = 3;
+  const std::string msg = training_error(c);
+  EXPECT_NE(msg.find("training diverged"), std::string::npos) << msg;
+}
+
 // Without validation data nothing claims an accuracy: no top-1 in the result or summary.json.
 TEST_F(EndToEnd, ARunWithoutValidationDataReportsNoAccuracy) {
   auto c = tiny_config("run-no-val");

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "optim/grad_clip.h"
 #include "optim/optimizer.h"
 
 namespace fastimg::train {
@@ -51,7 +52,7 @@ std::vector<torch::Tensor> train(const std::string& optimizer, const std::vector
     }
     const StepOutcome out = step.run(micro);
     EXPECT_TRUE(out.applied);
-    if (s == 0 && first_loss) *first_loss = out.loss;
+    if (s == 0 && first_loss) *first_loss = out.loss.item<double>();
   }
   opt->eval();  // schedule-free: compare the evaluation weights x too
   std::vector<torch::Tensor> params;
@@ -89,13 +90,31 @@ TEST(GradientAccumulationCheck, UnevenMicroBatchesAreWeightedBySize) {
   o.lr = 0;  // only the reported loss matters here
   auto opt = optim::make_optimizer(o, *net);
   TrainStep step(*net, *opt, {});
-  const double uneven = step.run({{x.slice(0, 0, 6), y.slice(0, 0, 6)}, {x.slice(0, 6, 8), y.slice(0, 6, 8)}}).loss;
-  const double whole = step.run({{x, y}}).loss;
+  const double uneven = step.run({{x.slice(0, 0, 6), y.slice(0, 0, 6)}, {x.slice(0, 6, 8), y.slice(0, 6, 8)}}).loss.item<double>();
+  const double whole = step.run({{x, y}}).loss.item<double>();
   const double unweighted = 0.5 * (torch::nn::functional::cross_entropy(net->forward(x.slice(0, 0, 6)), y.slice(0, 0, 6)) +
                                    torch::nn::functional::cross_entropy(net->forward(x.slice(0, 6, 8)), y.slice(0, 6, 8)))
                                       .item<double>();
   EXPECT_NEAR(uneven, whole, 1e-6);
   EXPECT_GT(std::abs(unweighted - whole), 1e-4);
+}
+
+// Device-side clipping equals LibTorch's clip_grad_norm_ (which reads the norm back to the host),
+// both when it clips and when the norm is already below the limit.
+TEST(GradClip, OnDeviceEqualsTorchClipGradNorm) {
+  for (double max_norm : {0.05, 1e6}) {
+    auto a = make_net(), b = make_net();
+    torch::manual_seed(3);
+    auto x = torch::randn({8, 3, 8, 8});
+    auto y = torch::randint(0, 5, {8}, torch::kLong);
+    for (auto* net : {a.get(), b.get()}) torch::nn::functional::cross_entropy(net->forward(x), y).backward();
+    const double reference = torch::nn::utils::clip_grad_norm_(b->parameters(), max_norm);
+    const torch::Tensor total = optim::clip_grad_norm_on_device(a->parameters(), max_norm);
+    EXPECT_NEAR(total.item<double>(), reference, 1e-6 * reference);
+    const auto pa = a->parameters(), pb = b->parameters();
+    for (size_t i = 0; i < pa.size(); ++i)
+      EXPECT_TRUE(torch::allclose(pa[i].grad(), pb[i].grad(), 1e-6, 1e-9)) << "max_norm " << max_norm << " param " << i;
+  }
 }
 
 }  // namespace
