@@ -17,7 +17,12 @@ if(FASTIMG_CUDA)
   enable_language(CUDA)
   list(APPEND CMAKE_PREFIX_PATH "${FASTIMG_TORCH_PREFIX}")
   find_package(Torch REQUIRED)
-  target_link_libraries(fastimg_torch INTERFACE ${TORCH_LIBRARIES})
+  # The wheel's libtorch.so exports std::filesystem symbols of its own, and a binary resolves
+  # them from the first library that defines them: listed before libstdc++, libtorch.so's
+  # std::filesystem::remove_all crashes (a null call) in a CUDA build on a machine without a GPU.
+  # libstdc++ goes first in the binaries' DT_NEEDED list.
+  target_link_libraries(fastimg_torch INTERFACE "-Wl,--push-state,--no-as-needed" stdc++ "-Wl,--pop-state"
+                        ${TORCH_LIBRARIES})
   target_compile_definitions(fastimg_torch INTERFACE FASTIMG_HAS_CUDA=1)
 else()
   target_include_directories(fastimg_torch SYSTEM INTERFACE

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Sets up a clean Debian 12 machine for fastimg and builds it (Release) into build/.
+# Sets up a clean Debian 12 machine for fastimg and builds it (Release) into build/: the CUDA
+# build when a CUDA toolkit matching the torch wheel is present, the CPU-only build otherwise.
 # Idempotent: installs only what is missing, then runs an incremental build.
 #   FASTIMG_SKIP_BUILD=1  only install dependencies
 #   FASTIMG_BUILD_DIR     build folder (default: build)
+#   FASTIMG_CUDA=ON|OFF   force the CUDA or the CPU-only build (default: detected)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,11 +57,30 @@ fi
 
 if [ "${FASTIMG_SKIP_BUILD:-0}" = "1" ]; then exit 0; fi
 
+# One build, like PyTorch's: the CUDA build (FASTIMG_CUDA=ON) whenever nvcc's CUDA major version
+# matches the torch wheel's, so that the same binary trains on a GPU when one is visible and on the
+# CPU otherwise; the CPU-only build without a matching toolkit. FASTIMG_CUDA=ON|OFF overrides.
+NVCC=$(command -v nvcc || ls /usr/local/cuda/bin/nvcc 2>/dev/null || true)
+cuda_matches() {
+  [ -n "$NVCC" ] || return 1
+  local torch_cuda nvcc_cuda
+  torch_cuda=$("$PYTHON" -c 'import torch; print(torch.version.cuda or "")' 2>/dev/null) || return 1
+  nvcc_cuda=$("$NVCC" --version | sed -n 's/.*release \([0-9]*\)\..*/\1/p')
+  [ -n "$torch_cuda" ] && [ "$nvcc_cuda" = "${torch_cuda%%.*}" ]
+}
+if [ -z "${FASTIMG_CUDA:-}" ]; then
+  if cuda_matches; then FASTIMG_CUDA=ON; else FASTIMG_CUDA=OFF; fi
+fi
+CUDA_ARGS=(-DFASTIMG_CUDA="$FASTIMG_CUDA")
+if [ "$FASTIMG_CUDA" = "ON" ]; then CUDA_ARGS+=(-DCMAKE_CUDA_COMPILER="$NVCC"); fi
+
 BUILD_DIR=${FASTIMG_BUILD_DIR:-build}
 JOBS=$(nproc)
-if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
-  log "configure $BUILD_DIR (Release)"
-  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DPython3_EXECUTABLE="$(command -v "$PYTHON")" >/dev/null
+configured=$(sed -n 's/^FASTIMG_CUDA:BOOL=//p' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null || true)
+if [ "$configured" != "$FASTIMG_CUDA" ]; then
+  log "configure $BUILD_DIR (Release, FASTIMG_CUDA=$FASTIMG_CUDA)"
+  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DPython3_EXECUTABLE="$(command -v "$PYTHON")" \
+    "${CUDA_ARGS[@]}" >/dev/null
 fi
 log "build with $JOBS jobs"
 cmake --build "$BUILD_DIR" -j "$JOBS"
