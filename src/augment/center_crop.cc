@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "augment/internal/python_round.h"
+
 namespace fastimg::augment {
-namespace {
-int py_round(double v) { return static_cast<int>(std::nearbyint(v)); }  // half to even, as Python
-}  // namespace
+using internal::py_round;
 
 codec::Rect center_crop(int width, int height, double ratio) {
   const int side = std::max(1, static_cast<int>(ratio * std::min(width, height)));

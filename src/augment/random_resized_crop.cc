@@ -3,11 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "augment/internal/python_round.h"
+
 namespace fastimg::augment {
-namespace {
-// Python's round(): half to even, which is what nearbyint does in the default rounding mode.
-int py_round(double v) { return static_cast<int>(std::nearbyint(v)); }
-}  // namespace
+using internal::py_round;
 
 codec::Rect random_resized_crop(int width, int height, Rng& rng, const RandomResizedCropParams& params,
                                 bool* fallback) {
