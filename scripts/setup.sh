@@ -73,6 +73,13 @@ if [ -z "${FASTIMG_CUDA:-}" ]; then
 fi
 CUDA_ARGS=(-DFASTIMG_CUDA="$FASTIMG_CUDA")
 if [ "$FASTIMG_CUDA" = "ON" ]; then CUDA_ARGS+=(-DCMAKE_CUDA_COMPILER="$NVCC"); fi
+# nvJPEG (data.decode = gpu): the CUDA toolkit may come without it; the 4 MB wheel matching torch's
+# CUDA 13 has the header and the library.
+NVJPEG_WHEEL=nvidia-nvjpeg==13.0.2.28
+if [ "$FASTIMG_CUDA" = "ON" ] && ! "$PYTHON" -c 'import importlib.metadata as m; m.version("nvidia-nvjpeg")' >/dev/null 2>&1; then
+  log "pip install $NVJPEG_WHEEL (nvJPEG for the CUDA build)"
+  "$PYTHON" -m pip install -q --disable-pip-version-check --no-deps "$NVJPEG_WHEEL"
+fi
 
 BUILD_DIR=${FASTIMG_BUILD_DIR:-build}
 JOBS=$(nproc)

@@ -47,7 +47,7 @@ double bench(const std::string& name, int64_t batch, int64_t res, int warmup, in
   auto y = torch::randint(0, 1000, {batch}, torch::TensorOptions().dtype(torch::kInt64).device(torch::kCUDA));
 
   std::unique_ptr<train::CudaGraphStep> g;
-  if (graph) g = std::make_unique<train::CudaGraphStep>(model, *opt, train::CudaGraphStepOptions{.label_smoothing = 0.1});
+  if (graph) g = std::make_unique<train::CudaGraphStep>(*model, *opt, train::CudaGraphStepOptions{.label_smoothing = 0.1, .apply_update = true, .loss_scale = {}});
   auto step = [&] {
     if (g) {
       g->step(x, y);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run HERE (network, Debian 12) before a GPU session: fills the git-ignored deps/ folder with what
 # the GPU machine (no network, no Debian -dev packages, a different base image) needs to build and
-# run fastimg. build_and_bench.sh unpacks it there into /opt/deps.
+# run fastimg. check.sh unpacks it there (scripts/device/lib.sh).
 #   deps/debs/     headers, CMake/pkg-config files and shared libraries (the -dev packages and the
 #                  runtime libraries they load), fetched with `apt-get download`, unpacked with dpkg -x
 #   deps/stubs/    C sources of load-time stubs for the codecs OpenCV's imgcodecs links but fastimg

@@ -6,7 +6,6 @@
 #include <string>
 #include <vector>
 
-#include "codec/internal/gpu_crop_resize.h"
 #include "util/error.h"
 
 namespace fastimg::codec {
@@ -20,9 +19,6 @@ void check_nvjpeg(nvjpegStatus_t rc, std::string_view what) {
   if (rc != NVJPEG_STATUS_SUCCESS) fail("{}: nvJPEG error {}", what, static_cast<int>(rc));
 }
 
-constexpr size_t kAlign = 256;
-size_t align_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
-
 }  // namespace
 
 struct NvjpegDecoder::State {
@@ -35,22 +31,8 @@ struct NvjpegDecoder::State {
   nvjpegJpegStream_t parsed = nullptr;
   int hw_batch = -1;  // the batch size hw_state was initialised for
 
-  uint8_t* arena = nullptr;  // decoded full-resolution images, stream-ordered
-  size_t arena_bytes = 0;
-  internal::GpuCropJob* jobs_dev = nullptr;
-  internal::GpuCropJob* jobs_host = nullptr;  // pinned, so the upload is asynchronous
-  int jobs_capacity = 0;
-  cudaEvent_t jobs_uploaded = nullptr;  // jobs_host may be rewritten once this has completed
-
   ~State() {
     cudaSetDevice(device);
-    if (jobs_uploaded) {
-      cudaEventSynchronize(jobs_uploaded);
-      cudaEventDestroy(jobs_uploaded);
-    }
-    cudaFree(arena);
-    cudaFree(jobs_dev);
-    cudaFreeHost(jobs_host);
     if (parsed) nvjpegJpegStreamDestroy(parsed);
     if (hw_state) nvjpegJpegStateDestroy(hw_state);
     if (sw_state) nvjpegJpegStateDestroy(sw_state);
@@ -73,7 +55,6 @@ NvjpegDecoder::NvjpegDecoder(int device) : state_(std::make_unique<State>()) {
   check_nvjpeg(nvjpegCreateEx(NVJPEG_BACKEND_DEFAULT, nullptr, nullptr, 0, &s.sw), "nvJPEG handle");
   check_nvjpeg(nvjpegJpegStateCreate(s.sw, &s.sw_state), "nvJPEG state");
   check_nvjpeg(nvjpegJpegStreamCreate(s.hardware ? s.hw : s.sw, &s.parsed), "nvJPEG stream");
-  check_cuda(cudaEventCreateWithFlags(&s.jobs_uploaded, cudaEventDisableTiming), "nvJPEG decoder");
 }
 
 NvjpegDecoder::~NvjpegDecoder() = default;
@@ -89,41 +70,16 @@ JpegInfo NvjpegDecoder::read_header(std::span<const uint8_t> jpeg, std::string_v
   return {widths[0], heights[0], components};
 }
 
-void NvjpegDecoder::decode_crop_resize(std::span<const GpuDecodeJob> jobs, int out_w, int out_h, uint8_t* dst,
-                                       cudaStream_t stream) {
+void NvjpegDecoder::decode(std::span<const GpuDecodeJob> jobs, cudaStream_t stream) {
   auto& s = *state_;
   const int count = static_cast<int>(jobs.size());
   if (count == 0) return;
-  if (out_w <= 0 || out_h <= 0) fail("nvJPEG decode: output size {}x{} is empty", out_w, out_h);
   check_cuda(cudaSetDevice(s.device), "nvJPEG decode");
-
-  // Headers first: image sizes place every decoded image in the arena; crops are checked here.
-  std::vector<JpegInfo> info(count);
-  std::vector<size_t> offset(count);
-  size_t total = 0;
-  for (int i = 0; i < count; ++i) {
-    info[i] = read_header(jobs[i].jpeg, jobs[i].what);
-    const Rect& c = jobs[i].crop;
-    const bool whole = c.width == 0 && c.height == 0;
-    if (!whole && (c.x < 0 || c.y < 0 || c.width <= 0 || c.height <= 0 || c.x + c.width > info[i].width ||
-                   c.y + c.height > info[i].height)) {
-      fail("{}: crop {}x{}+{}+{} outside the {}x{} image", jobs[i].what, c.width, c.height, c.x, c.y, info[i].width,
-           info[i].height);
-    }
-    offset[i] = total;
-    total += align_up(static_cast<size_t>(info[i].width) * info[i].height * 3);
-  }
-  if (total > s.arena_bytes) {
-    // Stream-ordered: the old arena is released after the work already queued on `stream`.
-    if (s.arena) check_cuda(cudaFreeAsync(s.arena, stream), "nvJPEG decode");
-    s.arena_bytes = total + total / 4;
-    check_cuda(cudaMallocAsync(reinterpret_cast<void**>(&s.arena), s.arena_bytes, stream), "nvJPEG decode scratch");
-  }
   std::vector<nvjpegImage_t> images(count);
   for (int i = 0; i < count; ++i) {
     images[i] = nvjpegImage_t{};
-    images[i].channel[0] = s.arena + offset[i];
-    images[i].pitch[0] = static_cast<size_t>(info[i].width) * 3;
+    images[i].channel[0] = jobs[i].dst;
+    images[i].pitch[0] = static_cast<size_t>(jobs[i].width) * 3;
   }
 
   // The hardware engine takes what it supports in one batched call; the rest decode one by one.
@@ -162,38 +118,6 @@ void NvjpegDecoder::decode_crop_resize(std::span<const GpuDecodeJob> jobs, int o
                               &images[i], stream),
                  jobs[i].what);
   }
-
-  // Crop windows go up through a pinned staging array; wait for the previous upload before reuse.
-  if (count > s.jobs_capacity) {
-    check_cuda(cudaEventSynchronize(s.jobs_uploaded), "nvJPEG decode");
-    cudaFreeHost(s.jobs_host);
-    if (s.jobs_dev) check_cuda(cudaFreeAsync(s.jobs_dev, stream), "nvJPEG decode");
-    s.jobs_capacity = count;
-    check_cuda(cudaMallocHost(reinterpret_cast<void**>(&s.jobs_host), sizeof(internal::GpuCropJob) * count),
-               "nvJPEG decode");
-    check_cuda(cudaMallocAsync(reinterpret_cast<void**>(&s.jobs_dev), sizeof(internal::GpuCropJob) * count, stream),
-               "nvJPEG decode");
-  } else {
-    check_cuda(cudaEventSynchronize(s.jobs_uploaded), "nvJPEG decode");
-  }
-  for (int i = 0; i < count; ++i) {
-    const Rect& c = jobs[i].crop;
-    const bool whole = c.width == 0 && c.height == 0;
-    s.jobs_host[i] = internal::GpuCropJob{s.arena + offset[i],
-                                          static_cast<int64_t>(info[i].width) * 3,
-                                          info[i].width,
-                                          info[i].height,
-                                          whole ? 0 : c.x,
-                                          whole ? 0 : c.y,
-                                          whole ? info[i].width : c.width,
-                                          whole ? info[i].height : c.height,
-                                          jobs[i].flip ? 1 : 0};
-  }
-  check_cuda(cudaMemcpyAsync(s.jobs_dev, s.jobs_host, sizeof(internal::GpuCropJob) * count, cudaMemcpyHostToDevice,
-                             stream),
-             "nvJPEG decode");
-  check_cuda(cudaEventRecord(s.jobs_uploaded, stream), "nvJPEG decode");
-  check_cuda(internal::launch_crop_resize(s.jobs_dev, count, out_w, out_h, dst, stream), "nvJPEG crop/resize");
 }
 
 }  // namespace fastimg::codec

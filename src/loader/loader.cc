@@ -45,6 +45,10 @@ struct Loader::Impl {
   std::vector<std::shared_ptr<CopyFence>> fences;  // per slot: device copies still reading it
   std::vector<std::unique_ptr<codec::JpegDecoder>> decoders;
   std::vector<std::vector<uint8_t>> file_buffers;  // per thread: file sources read into these
+  // decode = kDevice: per slot and row, the planned JPEG (index < 0: decoded by the threads) and,
+  // for file sources, its bytes (the thread's file buffer is reused for the next sample).
+  std::vector<std::vector<DeferredImage>> deferred;
+  std::vector<std::vector<std::vector<uint8_t>>> deferred_bytes;
   std::vector<std::thread> threads;
   int next_resolution;
 
@@ -74,6 +78,11 @@ struct Loader::Impl {
         buffers(std::max(1, opt.batches_ahead) + 1, opt.batch_size, opt.pin_memory),
         next_resolution(opt.resolution),
         done(static_cast<size_t>(std::max(1, opt.batches_ahead) + 1)) {
+    if (opt.decode == DecodeBackend::kAuto) fail("{}: decode = auto must be resolved before the loader starts", opt.path);
+    if (opt.decode == DecodeBackend::kDevice) {
+      deferred.assign(buffers.num_slots(), std::vector<DeferredImage>(opt.batch_size));
+      deferred_bytes.assign(buffers.num_slots(), std::vector<std::vector<uint8_t>>(opt.batch_size));
+    }
     set_fences([] { return std::make_shared<StreamEventFence>(); });
     if (opt.batch_size < 1) fail("{}: batch size {} < 1", opt.path, opt.batch_size);
     if (opt.resolution < 1) fail("{}: resolution {} < 1", opt.path, opt.resolution);
@@ -169,11 +178,25 @@ struct Loader::Impl {
     problems.push_back(line);
   }
 
-  // Decodes one sample into dst following its plan (the transforms, with the sample's own Rng);
-  // throws fastimg::Error.
-  void decode(int t, uint64_t sample, uint8_t* dst) {
-    codec::JpegDecoder& decoder = *decoders[t];
+  // Leaves a 3-channel JPEG to the device stage (decode = kDevice): its bytes and plan only.
+  void defer(int t, uint64_t sample, const SampleData& d, codec::Rect crop, bool flip, int slot, int64_t row) {
+    std::span<const uint8_t> bytes = d.bytes;
+    const std::vector<uint8_t>& scratch = file_buffers[t];
+    if (!scratch.empty() && bytes.data() >= scratch.data() && bytes.data() < scratch.data() + scratch.size()) {
+      auto& owned = deferred_bytes[slot][row];
+      owned.assign(bytes.begin(), bytes.end());
+      bytes = owned;
+    }
+    deferred[slot][row] = DeferredImage{row, bytes, crop, flip, sample};
+  }
+
+  // Decodes one sample into row `row` of `slot` following its plan (the transforms, with the
+  // sample's own Rng), or defers it to the device; throws fastimg::Error.
+  void decode(int t, uint64_t sample, int slot, int64_t row) {
     const int r = resolution;
+    uint8_t* dst = buffers.images(slot) + row * size_t(r) * r * 3;
+    if (!deferred.empty()) deferred[slot][row].index = -1;
+    codec::JpegDecoder& decoder = *decoders[t];
     const size_t stride = size_t(r) * 3;
     const SampleData d = source->sample(sample, file_buffers[t]);
     Rng rng(derive_seed(opt.seed, static_cast<uint64_t>(epoch), sample));
@@ -198,6 +221,7 @@ struct Loader::Impl {
       if (!four_channel) {
         const augment::SamplePlan plan = plan_for(w, h);
         const codec::Rect crop = plan.crop_may_snap ? codec::align_crop_to_scaled_grid(plan.crop, w, h, r, r) : plan.crop;
+        if (opt.decode == DecodeBackend::kDevice) return defer(t, sample, d, crop, plan.flip, slot, row);
         decoder.decode_crop_resize(d.bytes, crop, r, r, plan.flip, dst, stride);
         return;
       }
@@ -211,15 +235,14 @@ struct Loader::Impl {
   void process(int t, uint64_t item) {
     const int64_t batch = static_cast<int64_t>(item / opt.batch_size);
     const int slot = static_cast<int>(batch % buffers.num_slots());
-    const int r = resolution;
-    uint8_t* dst = buffers.images(slot) + (item % opt.batch_size) * size_t(r) * r * 3;
+    const int64_t row = static_cast<int64_t>(item % opt.batch_size);
     uint64_t pos = item;
     for (uint64_t tries = 0; tries < total_items; ++tries, pos = (pos + 1) % total_items) {
       const uint64_t sample = order[pos];
       if (bad[sample].load(std::memory_order_relaxed)) continue;
       try {
-        decode(t, sample, dst);
-        buffers.labels(slot)[item % opt.batch_size] = source->label(sample);
+        decode(t, sample, slot, row);
+        buffers.labels(slot)[row] = source->label(sample);
         return;
       } catch (const Error& e) {
         if (opt.strict) fail("{}: {}", source->sample_name(sample), e.what());
@@ -291,7 +314,11 @@ struct Loader::Impl {
     if (error) std::rethrow_exception(error);
     ++consumed;
     holding = true;
-    return Batch{buffers.image_view(slot, n), buffers.label_view(slot, n), fences[slot]};
+    Batch batch{buffers.image_view(slot, n), buffers.label_view(slot, n), fences[slot], {}};
+    if (!deferred.empty())
+      for (int64_t row = 0; row < n; ++row)
+        if (deferred[slot][row].index >= 0) batch.deferred.push_back(deferred[slot][row]);
+    return batch;
   }
 
   uint64_t scratch_reallocations() const {

@@ -10,14 +10,26 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "codec/image.h"
 #include "loader/copy_fence.h"
 #include "loader/loader_options.h"
 #include "loader/source.h"
 
 namespace fastimg::loader {
+
+// A JPEG sample the loader threads planned but did not decode (LoaderOptions::decode = kDevice):
+// the device stage decodes it, crops, resizes to the batch resolution and flips into row `index`.
+struct DeferredImage {
+  int64_t index = 0;               // row of Batch::images (left unwritten by the threads)
+  std::span<const uint8_t> jpeg;   // valid until the next next()
+  codec::Rect crop;                // in full-resolution pixels, as the CPU decoder would take it
+  bool flip = false;
+  uint64_t sample = 0;             // for messages
+};
 
 struct Batch {
   torch::Tensor images;  // uint8 [N, H, W, 3]; a view of a loader buffer, valid until the next next()
@@ -25,6 +37,7 @@ struct Batch {
   // Call fence->copies_queued(device) after queueing non-blocking device copies from images or
   // labels: the slot is not refilled until they complete (copy_fence.h).
   std::shared_ptr<CopyFence> fence;
+  std::vector<DeferredImage> deferred;  // rows still to decode on the device (empty with decode = cpu)
 };
 
 class Loader {

@@ -9,6 +9,15 @@
 
 namespace fastimg::loader {
 
+// Where JPEG samples are decoded. kDevice: the loader threads only read each JPEG and plan its
+// crop and flip (the same plan as kCpu, from the same Rng); the batch carries the bytes and the
+// plan (Batch::deferred) and the device stage decodes them on the GPU. Raw, PNG and CMYK samples
+// are always decoded by the threads. kAuto is resolved by the trainer before a Loader is built.
+enum class DecodeBackend { kCpu, kDevice, kAuto };
+
+inline constexpr std::pair<const char*, DecodeBackend> kDecodeBackendNames[] = {
+    {"cpu", DecodeBackend::kCpu}, {"gpu", DecodeBackend::kDevice}, {"auto", DecodeBackend::kAuto}};
+
 struct LoaderOptions {
   std::string path;         // .beton file, ImageFolder directory, or .tar shard(s): file, glob, {a..b}
   int batch_size = 256;
@@ -27,6 +36,7 @@ struct LoaderOptions {
   std::string label_field = "label";
   bool strict = false;      // an unreadable sample is an error (default: reported and skipped)
   std::string list_cache_dir;  // ImageFolder paths: where the file list is cached ("" = not cached)
+  DecodeBackend decode = DecodeBackend::kCpu;
 };
 
 }  // namespace fastimg::loader

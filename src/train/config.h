@@ -56,6 +56,7 @@ struct RunSettings {  // [train]
   Precision precision = Precision::kFp32;
   bool channels_last = false;
   DeviceChoice device = DeviceChoice::kAuto;
+  bool cuda_graphs = false;
   uint64_t seed = 0;
   int64_t max_steps_per_epoch = 0;  // 0 = the whole epoch (tests and demos cap it)
   int64_t stop_after_epochs = 0;    // end this invocation after N epochs (resumable); 0 = run to the end

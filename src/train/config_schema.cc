@@ -157,6 +157,9 @@ std::vector<Setting> data_and_model_settings() {
             "loader threads per process; 0 = the cores divided by the processes on this node"),
       choice("data.order", FASTIMG_FIELD(data.train.order), EnumNames<loader::OrderKind>(loader::kOrderKindNames),
              "sample order; `quasi_random` is a page-aware shuffle for data larger than RAM"),
+      choice("data.decode", FASTIMG_FIELD(data.train.decode), EnumNames<loader::DecodeBackend>(loader::kDecodeBackendNames),
+             "where JPEGs are decoded: `cpu` threads, `gpu` nvJPEG (raw, PNG and CMYK samples stay on the threads), "
+             "`auto` = gpu when training on a CUDA device with an nvJPEG build"),
       field("data.batch_size", FASTIMG_FIELD(data.train.batch_size), at_least(1),
             "training batch per process (global batch = this × world size)"),
       field("data.val_batch_size", FASTIMG_FIELD(data.val_batch_size), at_least(1), "validation batch per process"),
@@ -242,6 +245,9 @@ std::vector<Setting> schedule_and_run_settings() {
              "`bf16` autocast, `fp16` autocast + dynamic loss scaling (inf/nan steps skipped and counted)"),
       field("train.channels_last", FASTIMG_FIELD(train.channels_last), {}, "NHWC weights and inputs"),
       choice("train.device", FASTIMG_FIELD(train.device), EnumNames<DeviceChoice>(kDeviceNames), "where to train"),
+      field("train.cuda_graphs", FASTIMG_FIELD(train.cuda_graphs), {},
+            "replay forward + backward as one CUDA graph per resolution (CUDA, one process, no SAM, no gradient "
+            "accumulation; refused at start otherwise)"),
       field("train.seed", FASTIMG_FIELD(train.seed), at_least(0), "seeds the init, the data order and augmentation, dropout"),
       field("train.max_steps_per_epoch", FASTIMG_FIELD(train.max_steps_per_epoch), at_least(0),
             "cap on loader batches per epoch (tests, smoke runs); 0 = whole epoch"),

@@ -21,11 +21,13 @@ struct CudaGraphStep::Graph {
   std::vector<torch::Tensor> grads;     // the graph's gradient tensors (in its private pool)
 };
 
-CudaGraphStep::CudaGraphStep(models::Classifier model, optim::Optimizer& optimizer, CudaGraphStepOptions options)
-    : model_(std::move(model)), optimizer_(optimizer), options_(options) {
-  for (const auto& p : model_->parameters()) params_.push_back(p);
+CudaGraphStep::CudaGraphStep(models::ClassifierImpl& model, optim::Optimizer& optimizer, CudaGraphStepOptions options)
+    : model_(model), optimizer_(optimizer), options_(options) {
+  for (const auto& p : model_.parameters()) params_.push_back(p);
   if (params_.empty() || !params_.front().is_cuda()) fail("cuda graph step: the model's parameters must be on a CUDA device");
   if (options_.warmup_steps < 1) fail("cuda graph step: warmup_steps must be >= 1 (got {})", options_.warmup_steps);
+  if (options_.capture_optimizer && !options_.apply_update)
+    fail("cuda graph step: capture_optimizer needs apply_update (the update is part of the graph)");
 }
 
 CudaGraphStep::~CudaGraphStep() = default;
@@ -41,16 +43,16 @@ torch::Tensor CudaGraphStep::forward_backward(const torch::Tensor& images, const
   torch::Tensor loss;
   {
     AutocastScope amp(torch::kCUDA, options_.autocast);
-    loss = optim::label_smoothing_cross_entropy(model_->forward(images), targets, options_.label_smoothing);
+    loss = optim::label_smoothing_cross_entropy(model_.forward(images), targets, options_.label_smoothing);
   }
-  loss.backward();
+  (options_.loss_scale.defined() ? loss * options_.loss_scale : loss).backward();
   return loss.detach();
 }
 
 torch::Tensor CudaGraphStep::eager_step(const torch::Tensor& images, const torch::Tensor& targets) {
   for (auto& p : params_) p.mutable_grad() = torch::Tensor();
   auto loss = forward_backward(images, targets);
-  optimizer_.apply_gradients();
+  if (options_.apply_update) optimizer_.apply_gradients();
   return loss;
 }
 
@@ -77,7 +79,7 @@ torch::Tensor CudaGraphStep::step(const torch::Tensor& images, const torch::Tens
   if (images.device() != device || targets.device() != device) {
     fail("cuda graph step: batch on {} / {}, model on {}", images.device().str(), targets.device().str(), device.str());
   }
-  model_->train();
+  model_.train();
   auto& slot = graphs_[images.sizes().vec()];
   if (!slot) slot = std::make_unique<Graph>();
   Graph& g = *slot;
@@ -117,7 +119,7 @@ torch::Tensor CudaGraphStep::step(const torch::Tensor& images, const torch::Tens
   g.targets.copy_(targets);
   for (size_t i = 0; i < params_.size(); ++i) params_[i].mutable_grad() = g.grads[i];
   g.graph.replay();
-  if (!options_.capture_optimizer) optimizer_.apply_gradients();
+  if (!options_.capture_optimizer && options_.apply_update) optimizer_.apply_gradients();
   return g.loss.clone();
 }
 

@@ -9,25 +9,15 @@
 //   - the next call captures (capture records, it does not run) and then replays once;
 //   - later calls copy the batch into the graph's static input and replay.
 //
-// Integration in the trainer loop (train/trainer.cc), behind a config switch (e.g. cuda_graphs):
-//
-//   std::optional<train::CudaGraphStep> graph;
-//   if (cfg.cuda_graphs && device.is_cuda() && optimizer_is_single_pass)   // not SAM, not schedule-free eval swaps
-//     graph.emplace(model, *optimizer, train::CudaGraphStepOptions{.autocast = amp_dtype,
-//                                                                   .label_smoothing = cfg.label_smoothing,
-//                                                                   .capture_optimizer = !lr_changes_every_step});
-//   for (auto& batch : loader) {
-//     optimizer->set_lr(lr_for(step));
-//     torch::Tensor loss = graph ? graph->step(batch.images, batch.labels)
-//                                : optimizer->step([&] { /* zero_grad, forward, loss, backward */ });
-//   }
-//   // After loading a checkpoint or swapping parameters, call graph->reset().
+// The trainer (train_step.cc, train.cuda_graphs = true) uses it with apply_update = false: the graph
+// holds forward + loss + backward, and the update runs eagerly after each replay (fused foreach
+// kernels), so a per-step learning rate, Adam's step count, fp16 unscaling and gradient clipping
+// need no re-capture. The fp16 loss scale is a device tensor the graph reads at every replay.
 //
 // Limits: the model must be capture-safe (no host syncs, no data-dependent shapes: the ResNets
-// and VGGs are); the optimizer's update is baked in with its lr at capture, so with
-// capture_optimizer a changed lr() re-captures (fine for per-epoch schedules; per-step schedules
-// should set capture_optimizer = false, which runs apply_gradients() eagerly after the replay);
-// optimizers with host-side step counters (Adam's bias correction) need capture_optimizer = false.
+// and VGGs are); with capture_optimizer the optimizer's update is baked in with its lr at capture,
+// so a changed lr() re-captures; optimizers with host-side step counters (Adam's bias correction)
+// need capture_optimizer = false.
 #if defined(FASTIMG_HAS_CUDA)
 #include <ATen/cuda/CUDAGraph.h>
 #include <torch/torch.h>
@@ -47,11 +37,16 @@ struct CudaGraphStepOptions {
   double label_smoothing = 0.0;
   int warmup_steps = 3;
   bool capture_optimizer = true;
+  // false: step() leaves the gradients in the parameters' .grad() and never touches the optimizer
+  // (the caller unscales, clips and updates); requires capture_optimizer = false.
+  bool apply_update = true;
+  // When defined (a 1-element float tensor on the device), backward runs on loss * loss_scale.
+  torch::Tensor loss_scale;
 };
 
 class CudaGraphStep {
  public:
-  CudaGraphStep(models::Classifier model, optim::Optimizer& optimizer, CudaGraphStepOptions options = {});
+  CudaGraphStep(models::ClassifierImpl& model, optim::Optimizer& optimizer, CudaGraphStepOptions options = {});
   ~CudaGraphStep();
   CudaGraphStep(const CudaGraphStep&) = delete;
   CudaGraphStep& operator=(const CudaGraphStep&) = delete;
@@ -74,7 +69,7 @@ class CudaGraphStep {
   torch::Tensor forward_backward(const torch::Tensor& images, const torch::Tensor& targets);
   void capture(Graph& g);
 
-  models::Classifier model_;
+  models::ClassifierImpl& model_;
   optim::Optimizer& optimizer_;
   CudaGraphStepOptions options_;
   std::vector<torch::Tensor> params_;

@@ -28,8 +28,7 @@ void recalibrate_batchnorm(Training& t, int64_t epoch) {
   auto forward_batch = [&]() -> int64_t {
     auto batch = t.data.next();
     if (!batch) return 0;
-    auto x = loader::to_model_input(batch->images, t.run.device, t.config.train.channels_last, torch::kFloat);
-    batch->fence->copies_queued(t.run.device);
+    const torch::Tensor x = t.stage.stage(*batch).input;
     AutocastScope autocast(t.run.device.type(), t.run.autocast_dtype);
     t.model.forward(x);
     return x.size(0);

@@ -9,6 +9,7 @@
 #include "loader/device_stage.h"
 #include "optim/schedule.h"
 #include "train/checkpoint.h"
+#include "train/host_read.h"
 #include "util/error.h"
 #include "util/interrupt.h"
 #include "util/rng.h"
@@ -42,12 +43,8 @@ std::vector<MicroBatch> next_micro_batches(Training& t, int64_t& batch, int64_t 
     auto b = t.data.next();
     window.wait_seconds += seconds_since(wait_start);
     if (!b) break;
-    // Labels still in the loader's memory (CPU) are copied: it reuses a batch once the next is taken.
-    torch::Tensor labels = b->labels.to(t.run.device, /*non_blocking=*/true);
-    if (labels.is_same(b->labels)) labels = labels.clone();
-    out.push_back({loader::to_model_input(b->images, t.run.device, t.config.train.channels_last, torch::kFloat),
-                   std::move(labels)});
-    b->fence->copies_queued(t.run.device);  // the slot is refilled only after these copies
+    loader::DeviceBatch staged = t.stage.stage(*b);  // the slot is refilled only after its copies
+    out.push_back({std::move(staged.input), std::move(staged.target)});
     ++batch;
   }
   return out;
@@ -70,7 +67,7 @@ void stop_if_interrupted(Training& t, int64_t epoch, int64_t batch, int64_t end)
 
 // One host read of the window's losses; a non-finite loss without fp16 loss scaling ends the run.
 void write_log(Training& t, LogWindow& window, Progress& progress, TrainLog log) {
-  const torch::Tensor host = torch::stack({window.loss_sum, window.finite_steps}).to(torch::kCPU, torch::kDouble);
+  const torch::Tensor host = read_to_host(torch::stack({window.loss_sum, window.finite_steps})).to(torch::kDouble);
   const double sum = host[0].item<double>(), finite = host[1].item<double>();
   if (!t.scaler && finite < static_cast<double>(window.steps))
     fail("training diverged: a loss was inf or nan in the {} steps up to epoch {} step {} (lr {}); {} holds the last "
@@ -79,7 +76,7 @@ void write_log(Training& t, LogWindow& window, Progress& progress, TrainLog log)
   log.loss = finite > 0 ? sum / finite : NAN;
   if (t.run.world_size() > 1) log.loss = t.run.pg->all_reduce_sum(log.loss) / t.run.world_size();
   log.data_wait_fraction = window.wait_seconds / std::max(1e-9, seconds_since(window.start));
-  log.loss_scale = t.scaler ? t.scaler->scale() : 1.0;
+  log.loss_scale = t.scaler ? t.scaler->scale_value() : 1.0;
   log.skipped_steps = t.scaler ? t.scaler->skipped_steps() : 0;
   log.time = seconds_since(t.start);
   t.metrics.train(log, progress);
@@ -139,7 +136,7 @@ EpochResult train_epoch(Training& t, int64_t epoch, int64_t first_batch) {
                                       .epoch_seconds = seconds_since(epoch_start)});
   }
   progress.finish();
-  result.mean_loss = updates > 0 ? epoch_loss_sum.item<double>() / static_cast<double>(updates) : 0.0;
+  result.mean_loss = updates > 0 ? read_to_host(epoch_loss_sum).item<double>() / static_cast<double>(updates) : 0.0;
   result.batches = batch;
   result.images = images;
   result.seconds = seconds_since(epoch_start);

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <thread>
 
+#include "loader/device_jpeg_decoder.h"
+#include "train/train_step.h"
 #include "util/error.h"
 #include "util/named_enum.h"
 
@@ -39,6 +41,36 @@ void check_cuda_build(DeviceChoice choice, bool cuda_build, bool gpu_visible) {
        enum_name<DeviceChoice>(kDeviceNames, choice));
 }
 
+loader::DecodeBackend resolve_decode(const TrainConfig& config, const torch::Device& device) {
+  switch (config.data.train.decode) {
+    case loader::DecodeBackend::kCpu:
+      return loader::DecodeBackend::kCpu;
+    case loader::DecodeBackend::kAuto:
+      return device.is_cuda() && loader::nvjpeg_built() ? loader::DecodeBackend::kDevice : loader::DecodeBackend::kCpu;
+    case loader::DecodeBackend::kDevice:
+      break;
+  }
+  if (!device.is_cuda())
+    fail("data.decode = \"gpu\" needs a CUDA device, but this run is on {} (train.device = \"{}\"); use data.decode = "
+         "\"cpu\" or \"auto\"",
+         device.str(), enum_name<DeviceChoice>(kDeviceNames, config.train.device));
+  if (!loader::nvjpeg_built())
+    fail("data.decode = \"gpu\": this binary was built without nvJPEG (bash scripts/setup.sh installs the nvidia-nvjpeg "
+         "wheel for CUDA builds); use data.decode = \"cpu\"");
+  return loader::DecodeBackend::kDevice;
+}
+
+void check_gpu_features(const TrainConfig& config, const torch::Device& device, int world_size) {
+  resolve_decode(config, device);
+  if (!config.train.cuda_graphs) return;
+  TrainStepOptions step;
+  static_cast<StepSettings&>(step) = config.step;
+  step.device_type = device.type();
+  const bool two_passes = config.optimizer.name.rfind("sam", 0) == 0;
+  const std::string why = cuda_graphs_refusal(step, two_passes, world_size);
+  if (!why.empty()) fail("train.cuda_graphs = true cannot be used here: {}; set train.cuda_graphs = false", why);
+}
+
 std::string describe_device(const torch::Device& device) {
   if (!device.is_cuda())
     return fmt::format("cpu ({} cores)", std::max(1u, std::thread::hardware_concurrency()));
@@ -58,11 +90,13 @@ std::string describe_build() {
 }
 
 std::string start_line(const TrainConfig& c, const torch::Device& device, int world_size, int loader_threads) {
+  const bool gpu_decode = resolve_decode(c, device) == loader::DecodeBackend::kDevice;
   return fmt::format(
-      "fastimg train: device {} | build {} | precision {} | channels-last {} | decode cpu libjpeg-turbo, {} threads | "
-      "CUDA graphs off | world size {}",
+      "fastimg train: device {} | build {} | precision {} | channels-last {} | decode {} {} threads | "
+      "CUDA graphs {} | world size {}",
       describe_device(device), describe_build(), enum_name<Precision>(kPrecisionNames, c.train.precision),
-      c.train.channels_last ? "on" : "off", loader_threads, world_size);
+      c.train.channels_last ? "on" : "off", gpu_decode ? "gpu nvJPEG + non-JPEG on" : "cpu libjpeg-turbo,",
+      loader_threads, c.train.cuda_graphs ? "on" : "off", world_size);
 }
 
 }  // namespace fastimg::train

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "loader/loader_options.h"
 #include "train/config.h"
 
 namespace fastimg::train {
@@ -17,6 +18,13 @@ bool nvidia_gpu_visible(const std::string& driver_gpus_dir = "/proc/driver/nvidi
 // train.device auto or cuda on a machine with an NVIDIA GPU but a binary without CUDA is an error
 // that says how to build the CUDA binary, never a silent CPU run.
 void check_cuda_build(DeviceChoice choice, bool cuda_build, bool gpu_visible);
+
+// data.decode for a run on `device`: auto is gpu on a CUDA device when this binary has nvJPEG, else
+// cpu; gpu where it cannot run is a one-line error.
+loader::DecodeBackend resolve_decode(const TrainConfig& config, const torch::Device& device);
+// The GPU-only settings (data.decode = gpu, train.cuda_graphs) against the device, the optimizer and
+// the world size: one-line errors before any data is opened.
+void check_gpu_features(const TrainConfig& config, const torch::Device& device, int world_size);
 
 std::string describe_device(const torch::Device& device);  // "NVIDIA H200 (139.8 GiB) x 1 visible" / "cpu (2 cores)"
 std::string describe_build();                               // "CUDA 13.0, cuDNN yes" / "CPU-only (no CUDA)"

@@ -68,6 +68,7 @@ loader::LoaderOptions train_loader_options(const TrainConfig& config, const RunC
   o.rank = run.rank();
   o.world_size = run.world_size();
   o.list_cache_dir = config.output.run_dir;  // an ImageFolder is listed once per run, not per restart
+  o.decode = resolve_decode(config, run.device);
   return o;
 }
 
@@ -79,6 +80,7 @@ loader::LoaderOptions val_loader_options(const TrainConfig& config, const RunCon
   o.transforms = augment::val_transforms(config.validation.augment);
   o.resolution = config.validation.res;
   o.drop_last = false;
+  o.decode = loader::DecodeBackend::kCpu;  // evaluation decodes on the loader threads
   return o;
 }
 

@@ -4,10 +4,22 @@
 #include "optim/grad_clip.h"
 #include "optim/loss.h"
 #include "train/autocast.h"
+#include "train/cuda_graph_step.h"
 #include "train/loss_scaler.h"
 #include "util/error.h"
 
 namespace fastimg::train {
+
+std::string cuda_graphs_refusal(const TrainStepOptions& options, bool multi_pass_optimizer, int world_size) {
+#if !defined(FASTIMG_HAS_CUDA)
+  return "this binary was built without CUDA";
+#endif
+  if (options.device_type != torch::kCUDA) return "CUDA graphs need a CUDA device";
+  if (multi_pass_optimizer) return "the optimizer evaluates the gradient twice per step (SAM)";
+  if (options.grad_accumulation > 1) return "optimizer.grad_accumulation > 1 runs several backward passes per step";
+  if (world_size > 1) return "the gradient all-reduce runs in backward hooks that a graph does not capture (one process only)";
+  return "";
+}
 
 TrainStep::TrainStep(models::ClassifierImpl& model, optim::Optimizer& optimizer, TrainStepOptions options,
                      dist::GradientReducer* reducer, DynamicLossScaler* scaler)
@@ -16,9 +28,29 @@ TrainStep::TrainStep(models::ClassifierImpl& model, optim::Optimizer& optimizer,
       options_(options),
       reducer_(reducer),
       scaler_(scaler),
-      params_(model.parameters()) {}
+      params_(model.parameters()) {
+  if (!options_.cuda_graphs) return;
+  const std::string why = cuda_graphs_refusal(options_, /*multi_pass_optimizer=*/false, reducer ? 2 : 1);
+  if (!why.empty()) fail("train.cuda_graphs = true: {}", why);
+#if defined(FASTIMG_HAS_CUDA)
+  graph_ = std::make_unique<CudaGraphStep>(
+      model_, optimizer_,
+      CudaGraphStepOptions{.autocast = options_.autocast_dtype,
+                           .label_smoothing = options_.label_smoothing,
+                           .capture_optimizer = false,
+                           .apply_update = false,
+                           .loss_scale = scaler_ ? scaler_->scale() : torch::Tensor()});
+#endif
+}
 
-torch::Tensor TrainStep::forward_backward(const std::vector<MicroBatch>& micro_batches, bool& finite) {
+TrainStep::~TrainStep() = default;
+
+void TrainStep::finish_gradients(torch::Tensor& found_inf) {
+  if (scaler_) found_inf = scaler_->unscale(params_);
+  if (options_.grad_clip > 0) optim::clip_grad_norm_on_device(params_, options_.grad_clip);
+}
+
+torch::Tensor TrainStep::forward_backward(const std::vector<MicroBatch>& micro_batches, torch::Tensor& found_inf) {
   int64_t total = 0;
   for (const auto& mb : micro_batches) total += mb.target.size(0);
   model_.zero_grad();
@@ -39,31 +71,44 @@ torch::Tensor TrainStep::forward_backward(const std::vector<MicroBatch>& micro_b
     to_backward.backward();
     loss_sum = loss_sum.defined() ? loss_sum + loss.detach() : loss.detach();
   }
-  finite = scaler_ ? scaler_->unscale_and_check(params_) : true;
-  if (options_.grad_clip > 0) optim::clip_grad_norm_on_device(params_, options_.grad_clip);
+  finish_gradients(found_inf);
   return loss_sum;
+}
+
+torch::Tensor TrainStep::graph_forward_backward(const MicroBatch& mb, torch::Tensor& found_inf) {
+#if defined(FASTIMG_HAS_CUDA)
+  torch::Tensor loss = graph_->step(mb.input, mb.target);
+  finish_gradients(found_inf);
+  return loss;
+#else
+  (void)mb;
+  (void)found_inf;
+  fail("train.cuda_graphs: this binary was built without CUDA");
+#endif
 }
 
 StepOutcome TrainStep::run(const std::vector<MicroBatch>& micro_batches) {
   if (micro_batches.empty()) fail("train step: no micro-batch");
   // The first pass runs before the optimizer so that fp16 can skip a step with inf/nan
   // gradients; the closure hands it over and recomputes only for extra passes (SAM).
-  bool finite = true;
-  torch::Tensor first_loss = forward_backward(micro_batches, finite);
-  const bool first_finite = finite;
+  torch::Tensor found_inf;
+  torch::Tensor first_loss = graph_ && micro_batches.size() == 1 ? graph_forward_backward(micro_batches[0], found_inf)
+                                                                 : forward_backward(micro_batches, found_inf);
+  const torch::Tensor first_found_inf = found_inf;
   bool first_pass_used = false;
   auto closure = [&]() {
     if (!first_pass_used) {
       first_pass_used = true;
       return first_loss;
     }
-    return forward_backward(micro_batches, finite);
+    if (graph_) fail("train.cuda_graphs: the optimizer asked for a second gradient pass (SAM)");
+    return forward_backward(micro_batches, found_inf);
   };
   StepOutcome outcome;
   outcome.loss = first_loss;  // on the device: the caller reads it only when it logs
-  outcome.applied = first_finite;
-  if (first_finite) optimizer_.step(closure);
-  if (scaler_) scaler_->update(first_finite);
+  outcome.applied = !scaler_ || DynamicLossScaler::step_allowed(first_found_inf);
+  if (outcome.applied) optimizer_.step(closure);
+  if (scaler_) scaler_->update(first_found_inf);
   return outcome;
 }
 

@@ -85,6 +85,7 @@ TrainStepOptions step_options(const TrainConfig& config, const RunContext& run) 
   static_cast<StepSettings&>(o) = config.step;
   o.device_type = run.device.type();
   o.autocast_dtype = run.autocast_dtype;
+  o.cuda_graphs = config.train.cuda_graphs;
   return o;
 }
 
@@ -98,7 +99,7 @@ TrainResult train(const TrainConfig& config, RunContext& run) {
   auto model = build_model(config, resolved.model.options.num_classes, run);
   auto optimizer = optim::make_optimizer(config.optimizer, *model);
   std::unique_ptr<DynamicLossScaler> scaler;
-  if (config.train.precision == Precision::kFp16) scaler = std::make_unique<DynamicLossScaler>();
+  if (config.train.precision == Precision::kFp16) scaler = std::make_unique<DynamicLossScaler>(run.device);
   const std::string checkpoint_path = (fs::path(config.output.run_dir) / "last.pt").string();
   const std::string resolved_toml = to_toml(resolved);
   const ResumePoint from = resume_point(config, checkpoint_path, *model, *optimizer, scaler.get());
@@ -111,7 +112,10 @@ TrainResult train(const TrainConfig& config, RunContext& run) {
   }
   TrainStep step(*model, *optimizer, step_options(config, run), reducer.get(), scaler.get());
   RunMetrics metrics(config.output.run_dir, run.main_rank(), /*append=*/from.resumed);
-  Training t{config, run, data, val.get(), *model, *optimizer, step, scaler.get(), metrics, checkpoint_path, resolved_toml};
+  std::shared_ptr<loader::DeviceJpegDecoder> jpeg;
+  if (data.options().decode == loader::DecodeBackend::kDevice) jpeg = loader::make_nvjpeg_decoder(run.device);
+  loader::DeviceStage stage(run.device, config.train.channels_last, torch::kFloat, jpeg);
+  Training t{config, run, data, stage, val.get(), *model, *optimizer, step, scaler.get(), metrics, checkpoint_path, resolved_toml};
   t.best_top1 = from.best_top1;
   if (run.main_rank()) write_file_atomically((fs::path(config.output.run_dir) / "config.toml").string(), resolved_toml);
   return run_epochs(t, from);
@@ -125,6 +129,7 @@ TrainResult run_training(const TrainConfig& config) {
   validate_config(config, "config");
   fs::create_directories(config.output.run_dir);
   RunContext run = start_run(config);
+  check_gpu_features(config, run.device, run.world_size());
   if (run.main_rank())
     std::fprintf(stderr, "%s\n", start_line(config, run.device, run.world_size(), loader_threads(config, run.env)).c_str());
   // SIGINT/SIGTERM: finish the current step, write a resumable checkpoint, exit with an error.

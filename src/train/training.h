@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "loader/device_stage.h"
 #include "loader/loader.h"
 #include "models/classifier.h"
 #include "optim/optimizer.h"
@@ -23,6 +24,7 @@ struct Training {
   const TrainConfig& config;
   RunContext& run;
   loader::Loader& data;
+  loader::DeviceStage& stage;  // data's batches to model input on run.device
   loader::Loader* val;  // null without data.val
   models::ClassifierImpl& model;
   optim::Optimizer& optimizer;

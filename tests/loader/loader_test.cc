@@ -76,7 +76,7 @@ class LoaderTest : public ::testing::Test {
   static std::vector<Batch> epoch(Loader& loader, int64_t e) {
     std::vector<Batch> out;
     loader.start_epoch(e);
-    while (auto b = loader.next()) out.push_back({b->images.clone(), b->labels.clone(), nullptr});
+    while (auto b = loader.next()) out.push_back({b->images.clone(), b->labels.clone(), nullptr, {}});
     return out;
   }
 

@@ -150,7 +150,7 @@ class SourceTest : public ::testing::Test {
   static std::vector<Batch> epoch(Loader& loader, int64_t e) {
     std::vector<Batch> out;
     loader.start_epoch(e);
-    while (auto b = loader.next()) out.push_back({b->images.clone(), b->labels.clone(), nullptr});
+    while (auto b = loader.next()) out.push_back({b->images.clone(), b->labels.clone(), nullptr, {}});
     return out;
   }
   static void expect_same(const std::vector<Batch>& a, const std::vector<Batch>& b) {

@@ -69,8 +69,8 @@ std::vector<double> eager_losses(const std::vector<std::pair<torch::Tensor, torc
 std::vector<double> graph_losses(const std::vector<std::pair<torch::Tensor, torch::Tensor>>& data,
                                  torch::ScalarType amp, bool capture_optimizer, int64_t* graphs = nullptr) {
   Run r = make_run();
-  CudaGraphStep step(r.model, *r.opt, {.autocast = amp, .label_smoothing = 0.1, .warmup_steps = 2,
-                                       .capture_optimizer = capture_optimizer});
+  CudaGraphStep step(*r.model, *r.opt, {.autocast = amp, .label_smoothing = 0.1, .warmup_steps = 2,
+                                       .capture_optimizer = capture_optimizer, .apply_update = true, .loss_scale = {}});
   std::vector<double> losses;
   for (const auto& [x, y] : data) losses.push_back(step.step(x, y).item<double>());
   if (graphs) *graphs = step.graphs();

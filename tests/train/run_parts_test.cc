@@ -10,6 +10,7 @@
 #include "train/run_metrics.h"
 #include "train/run_report.h"
 #include "train/run_setup.h"
+#include "train/trainer.h"
 #include "util/error.h"
 
 namespace fastimg::train {
@@ -125,6 +126,58 @@ TEST(RunReport, TheStartLineSaysWhatRuns) {
   for (const char* part : {"device cpu (", "precision bf16", "channels-last on", "5 threads", "CUDA graphs off",
                            "world size 3", built_with_cuda() ? "build CUDA" : "build CPU-only"})
     EXPECT_NE(line.find(part), std::string::npos) << part << " in " << line;
+}
+
+}  // namespace
+}  // namespace fastimg::train
+
+namespace fastimg::train {
+namespace {
+
+// A training config whose data does not exist: a GPU-setting error must come before the loader
+// would report the missing file.
+std::string first_error(const std::vector<std::string>& overrides) {
+  testing::TempDir dir;
+  std::vector<std::string> all = {"data.train=" + (dir / "missing.beton").string(), "train.device=cpu",
+                                  "output.run_dir=" + (dir / "run").string(), "output.progress=false"};
+  all.insert(all.end(), overrides.begin(), overrides.end());
+  try {
+    run_training(load_config("", all));
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(GpuSettings, DecodeGpuOnTheCpuIsAOneLineErrorBeforeAnyWork) {
+  const std::string e = first_error({"data.decode=gpu"});
+  EXPECT_NE(e.find("data.decode = \"gpu\" needs a CUDA device"), std::string::npos) << e;
+  EXPECT_EQ(e.find("missing.beton"), std::string::npos) << e;
+  EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+}
+
+TEST(GpuSettings, CudaGraphsOnTheCpuIsAOneLineErrorBeforeAnyWork) {
+  const std::string e = first_error({"train.cuda_graphs=true"});
+  EXPECT_NE(e.find("train.cuda_graphs = true cannot be used here"), std::string::npos) << e;
+  EXPECT_EQ(e.find("missing.beton"), std::string::npos) << e;
+  EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+}
+
+TEST(GpuSettings, AutoDecodesOnTheCpuWithoutAGpuAndTheStartLineSaysSo) {
+  TrainConfig c;
+  c.data.train.decode = loader::DecodeBackend::kAuto;
+  EXPECT_EQ(resolve_decode(c, torch::kCPU), loader::DecodeBackend::kCpu);
+  EXPECT_NE(start_line(c, torch::kCPU, 1, 2).find("decode cpu"), std::string::npos);
+  // Without a missing file the plain CPU settings get past the GPU checks to the loader's error.
+  EXPECT_NE(first_error({"data.decode=auto"}).find("missing.beton"), std::string::npos);
+}
+
+TEST(GpuSettings, ValidationAlwaysDecodesOnTheLoaderThreads) {
+  TrainConfig c;
+  c.data.train.decode = loader::DecodeBackend::kCpu;
+  RunContext run;
+  run.pg = std::make_unique<dist::ProcessGroup>(run.env);
+  EXPECT_EQ(val_loader_options(c, run, "v.beton").decode, loader::DecodeBackend::kCpu);
 }
 
 }  // namespace

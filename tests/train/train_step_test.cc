@@ -3,8 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "optim/grad_clip.h"
 #include "optim/optimizer.h"
+#include "train/host_read.h"
+#include "train/loss_scaler.h"
 
 namespace fastimg::train {
 namespace {
@@ -115,6 +119,85 @@ TEST(GradClip, OnDeviceEqualsTorchClipGradNorm) {
     for (size_t i = 0; i < pa.size(); ++i)
       EXPECT_TRUE(torch::allclose(pa[i].grad(), pb[i].grad(), 1e-6, 1e-9)) << "max_norm " << max_norm << " param " << i;
   }
+}
+
+}  // namespace
+}  // namespace fastimg::train
+
+namespace fastimg::train {
+namespace {
+
+// Steps on a small net; returns how many host reads the steps made.
+int64_t host_reads_over_steps(TrainStepOptions so, DynamicLossScaler* scaler, int steps) {
+  auto net = make_net();
+  optim::OptimizerOptions o;
+  o.lr = 0.1;
+  o.momentum = 0.9;
+  auto opt = optim::make_optimizer(o, *net);
+  TrainStep step(*net, *opt, so, nullptr, scaler);
+  torch::manual_seed(3);
+  auto x = torch::randn({8, 3, 8, 8});
+  auto y = torch::randint(0, 5, {8}, torch::kLong);
+  const int64_t before = host_reads();
+  for (int s = 0; s < steps; ++s) {
+    if (so.grad_accumulation > 1)
+      step.run({{x.slice(0, 0, 4), y.slice(0, 0, 4)}, {x.slice(0, 4, 8), y.slice(0, 4, 8)}});
+    else
+      step.run({{x, y}});
+  }
+  return host_reads() - before;
+}
+
+TEST(HostSync, AStepReadsNothingBackFromTheDevice) {
+  TrainStepOptions so;
+  so.label_smoothing = 0.1;
+  so.grad_clip = 1.0;  // clipping stays on the device
+  EXPECT_EQ(host_reads_over_steps(so, nullptr, 5), 0);
+  so.grad_accumulation = 2;
+  EXPECT_EQ(host_reads_over_steps(so, nullptr, 5), 0);
+}
+
+TEST(HostSync, Fp16ReadsOnlyItsInfNanFlagOncePerStep) {
+  TrainStepOptions so;
+  DynamicLossScaler scaler(torch::kCPU, 1024.0);
+  EXPECT_EQ(host_reads_over_steps(so, &scaler, 4), 4);
+}
+
+TEST(LossScaler, SkipsInfStepsHalvesAndGrowsLikeGradScaler) {
+  // torch.amp.GradScaler's documented policy: backoff 0.5 on inf/nan, growth 2.0 after
+  // growth_interval finite steps in a row; the step is skipped when inf/nan is found.
+  DynamicLossScaler scaler(torch::kCPU, 8.0, /*growth_interval=*/2);
+  auto p = torch::ones({3}, torch::requires_grad());
+  p.mutable_grad() = torch::tensor({8.0f, 16.0f, 24.0f});
+  torch::Tensor found = scaler.unscale({p});
+  EXPECT_TRUE(DynamicLossScaler::step_allowed(found));
+  EXPECT_TRUE(torch::allclose(p.grad(), torch::tensor({1.0f, 2.0f, 3.0f})));
+  scaler.update(found);
+  EXPECT_DOUBLE_EQ(scaler.scale_value(), 8.0);
+  p.mutable_grad() = torch::tensor({1.0f, INFINITY, 0.0f});
+  found = scaler.unscale({p});
+  EXPECT_FALSE(DynamicLossScaler::step_allowed(found));
+  scaler.update(found);
+  EXPECT_DOUBLE_EQ(scaler.scale_value(), 4.0);
+  EXPECT_EQ(scaler.skipped_steps(), 1);
+  for (int i = 0; i < 2; ++i) {
+    p.mutable_grad() = torch::ones({3});
+    scaler.update(scaler.unscale({p}));
+  }
+  EXPECT_DOUBLE_EQ(scaler.scale_value(), 8.0);  // two good steps in a row: doubled
+}
+
+TEST(CudaGraphs, RefusedCombinationsSayWhyBeforeAnyWork) {
+  TrainStepOptions so;
+  so.device_type = torch::kCPU;
+  EXPECT_NE(cuda_graphs_refusal(so, false, 1), "");
+  so.device_type = torch::kCUDA;
+  if (cuda_graphs_refusal(so, false, 1).find("without CUDA") != std::string::npos) GTEST_SKIP() << "CPU-only build";
+  EXPECT_EQ(cuda_graphs_refusal(so, false, 1), "");
+  EXPECT_NE(cuda_graphs_refusal(so, true, 1).find("SAM"), std::string::npos);
+  EXPECT_NE(cuda_graphs_refusal(so, false, 2).find("one process"), std::string::npos);
+  so.grad_accumulation = 2;
+  EXPECT_NE(cuda_graphs_refusal(so, false, 1).find("grad_accumulation"), std::string::npos);
 }
 
 }  // namespace
