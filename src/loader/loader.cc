@@ -38,6 +38,7 @@ struct Loader::Impl {
   std::mutex problems_mu;
   std::vector<std::string> problems;
   std::atomic<uint64_t> skipped{0};
+  std::atomic<uint64_t> decoded{0};
   int64_t num_classes = 0;
   size_t max_image_bytes = 0;
 
@@ -149,7 +150,8 @@ struct Loader::Impl {
     ready_cv.wait(lk, [&] { return active == 0; });
   }
 
-  void start_epoch(int64_t e) {
+  void start_epoch(int64_t e, int64_t first_batch) {
+    if (first_batch < 0) fail("{}: first batch {} < 0", opt.path, first_batch);
     wait_for_held_copies();
     std::unique_lock lk(mu);
     halt(lk);
@@ -159,10 +161,12 @@ struct Loader::Impl {
     order = rank_order(source->num_samples(), page_of, order_options(e));
     total_items = order.size();
     num_batches = static_cast<int64_t>(batches_per_rank(source->num_samples(), order_options(e)));
-    next_item = 0;
-    released = 0;
+    // Resuming at first_batch: the workers start at its first item, nothing before it is decoded.
+    first_batch = std::min(first_batch, num_batches);
+    next_item = std::min<uint64_t>(total_items, static_cast<uint64_t>(first_batch) * opt.batch_size);
+    released = first_batch;
     for (auto& d : done) d = 0;
-    consumed = 0;
+    consumed = first_batch;
     holding = false;
     error = nullptr;
     started = true;
@@ -243,6 +247,7 @@ struct Loader::Impl {
       try {
         decode(t, sample, slot, row);
         buffers.labels(slot)[row] = source->label(sample);
+        decoded.fetch_add(1, std::memory_order_relaxed);
         return;
       } catch (const Error& e) {
         if (opt.strict) fail("{}: {}", source->sample_name(sample), e.what());
@@ -331,7 +336,7 @@ struct Loader::Impl {
 Loader::Loader(LoaderOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 Loader::~Loader() = default;
 
-void Loader::start_epoch(int64_t epoch) { impl_->start_epoch(epoch); }
+void Loader::start_epoch(int64_t epoch, int64_t first_batch) { impl_->start_epoch(epoch, first_batch); }
 void Loader::set_resolution(int resolution) {
   if (resolution < 1) fail("{}: resolution {} < 1", impl_->opt.path, resolution);
   std::unique_lock lk(impl_->mu);
@@ -347,6 +352,7 @@ int64_t Loader::num_classes() const { return impl_->num_classes; }
 const LoaderOptions& Loader::options() const { return impl_->opt; }
 int Loader::num_threads() const { return static_cast<int>(impl_->threads.size()); }
 uint64_t Loader::scratch_reallocations() const { return impl_->scratch_reallocations(); }
+uint64_t Loader::samples_decoded() const { return impl_->decoded.load(); }
 int64_t Loader::buffer_allocations() const { return impl_->buffers.allocations(); }
 bool Loader::pinned() const { return impl_->buffers.pinned(); }
 uint64_t Loader::skipped_samples() const { return impl_->skipped.load(); }

@@ -48,7 +48,8 @@ class Loader {
   Loader& operator=(const Loader&) = delete;
 
   // Starts (or restarts) an epoch: the order is a function of (seed, epoch, rank, world_size).
-  void start_epoch(int64_t epoch);
+  // first_batch > 0 resumes inside it: batches before it are skipped without being decoded.
+  void start_epoch(int64_t epoch, int64_t first_batch = 0);
   // Output side for the next start_epoch() (progressive resizing); buffers are reused when it fits.
   void set_resolution(int resolution);
   // The next batch of the current epoch, or nullopt when the epoch is over.
@@ -62,6 +63,7 @@ class Loader {
   // Introspection for tests and benchmarks.
   int num_threads() const;
   uint64_t scratch_reallocations() const;  // decoder scratch growths, summed over the workers
+  uint64_t samples_decoded() const;        // samples the workers have produced so far
   int64_t buffer_allocations() const;      // batch slot (re)allocations: grows only with the resolution
   bool pinned() const;                     // batch slots are page-locked
   // Unreadable samples so far (distinct samples; the epoch went on without them) and one line per

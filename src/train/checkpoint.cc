@@ -36,6 +36,8 @@ CheckpointInfo read_info(torch::serialize::InputArchive& archive, const std::str
   c10::IValue next_step, best;
   if (archive.try_read("fastimg_next_step", next_step)) info.next_step = next_step.toInt();
   if (archive.try_read("fastimg_best_top1", best)) info.best_top1 = best.toDouble();
+  torch::Tensor rng;
+  if (archive.try_read("fastimg_rng_state", rng)) info.rng_state = rng;
   return info;
 }
 }  // namespace
@@ -47,6 +49,7 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model, const op
   archive.write(kConfigKey, c10::IValue(info.config_toml));
   archive.write("fastimg_next_step", c10::IValue(info.next_step));
   archive.write("fastimg_best_top1", c10::IValue(info.best_top1));
+  if (info.rng_state.defined()) archive.write("fastimg_rng_state", info.rng_state);
   if (scaler) {
     torch::serialize::OutputArchive scaler_archive;
     scaler->save(scaler_archive);

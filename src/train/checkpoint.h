@@ -16,6 +16,9 @@ struct CheckpointInfo {
   std::string config_toml;   // resolved config of the run that wrote it
   int64_t next_step = 0;     // >0: interrupted after this many steps of epoch + 1
   double best_top1 = -1;     // best validation top-1 so far (best.pt)
+  // Mid-epoch checkpoints: the training device's random generator after step next_step, so that
+  // dropout and other torch randomness continue as if never interrupted. Undefined otherwise.
+  torch::Tensor rng_state;
 };
 
 void save_checkpoint(const std::string& path, torch::nn::Module& model, const optim::Optimizer* optimizer,

@@ -72,10 +72,20 @@ struct ValidationSettings {
   augment::ValAugmentation augment;
 };
 
+// output.resume: false, true (run_dir/last.pt if present) or "auto" (the newest readable of
+// last.pt and the periodic checkpoints; a damaged one is skipped with a warning).
+enum class ResumeMode { kOff, kLast, kAuto };
+inline constexpr std::pair<const char*, ResumeMode> kResumeNames[] = {
+    {"false", ResumeMode::kOff}, {"true", ResumeMode::kLast}, {"auto", ResumeMode::kAuto}};
+
 struct OutputSettings {
   std::string run_dir = "runs/default";
   bool progress = true;
-  bool resume = false;  // continue from run_dir/last.pt if present
+  ResumeMode resume = ResumeMode::kOff;
+  // Mid-epoch checkpoints (run_dir/checkpoints/), every N optimizer steps and/or minutes; 0 = off.
+  int64_t checkpoint_every_steps = 0;
+  double checkpoint_every_minutes = 0;
+  int64_t keep_checkpoints = 3;  // newest periodic checkpoints kept (last.pt and best.pt always)
 };
 
 struct TrainConfig {

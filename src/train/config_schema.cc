@@ -122,14 +122,19 @@ template <class Access, class E>
 Setting choice(const char* key, Access access, EnumNames<E> names, const char* doc) {
   Setting s{key, SettingType::kChoice, doc, {}, [names] { return enum_choices(names); }, {}, {}};
   s.set = [access, names, s](TrainConfig& c, const SettingValue& v, const std::string& origin) {
-    if (!std::holds_alternative<std::string>(v)) refuse(origin, s.key, s.allowed(), v);
+    // Enums spelled "true"/"false" (output.resume) also take TOML booleans.
+    const bool boolean = std::holds_alternative<bool>(v);
+    if (!std::holds_alternative<std::string>(v) && !boolean) refuse(origin, s.key, s.allowed(), v);
     try {
-      access(c) = parse_enum(names, std::get<std::string>(v), s.key);
+      access(c) = parse_enum(names, boolean ? (std::get<bool>(v) ? "true" : "false") : std::get<std::string>(v), s.key);
     } catch (const Error& e) {
       fail("{}: {}", origin, e.what());
     }
   };
-  s.to_toml = [access, names](const TrainConfig& c) { return quoted(enum_name(names, access(const_cast<TrainConfig&>(c)))); };
+  s.to_toml = [access, names](const TrainConfig& c) {
+    const std::string name = enum_name(names, access(const_cast<TrainConfig&>(c)));
+    return name == "true" || name == "false" ? name : quoted(name);
+  };
   return s;
 }
 
@@ -275,7 +280,15 @@ std::vector<Setting> validation_and_output_settings() {
             "training samples used for that"),
       field("output.run_dir", FASTIMG_FIELD(output.run_dir), {}, "run directory"),
       field("output.progress", FASTIMG_FIELD(output.progress), {}, "progress bar (a terminal) or plain log lines"),
-      field("output.resume", FASTIMG_FIELD(output.resume), {}, "continue from `run_dir/last.pt` if it exists"),
+      choice("output.resume", FASTIMG_FIELD(output.resume), EnumNames<ResumeMode>(kResumeNames),
+             "`true`: continue from `run_dir/last.pt` if it exists; `auto`: from the newest readable checkpoint "
+             "(last.pt or periodic), skipping a damaged one with a warning"),
+      field("output.checkpoint_every_steps", FASTIMG_FIELD(output.checkpoint_every_steps), at_least(0),
+            "write a resumable mid-epoch checkpoint every N optimizer steps (run_dir/checkpoints/); 0 = off"),
+      field("output.checkpoint_every_minutes", FASTIMG_FIELD(output.checkpoint_every_minutes), at_least(0),
+            "the same every N minutes of training (rank 0's clock); 0 = off"),
+      field("output.keep_checkpoints", FASTIMG_FIELD(output.keep_checkpoints), at_least(1),
+            "periodic checkpoints kept, newest first (last.pt and best.pt are kept as well)"),
   };
 }
 

@@ -3,12 +3,15 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <filesystem>
+#include <mutex>
 #include <vector>
 
 #include "dist/gradient_reducer.h"
 #include "loader/device_stage.h"
 #include "optim/schedule.h"
 #include "train/checkpoint.h"
+#include "train/checkpoint_store.h"
 #include "train/host_read.h"
 #include "util/error.h"
 #include "util/interrupt.h"
@@ -50,19 +53,56 @@ std::vector<MicroBatch> next_micro_batches(Training& t, int64_t& batch, int64_t 
   return out;
 }
 
-// Ranks agree on stopping (a signal may reach only some of them): one tiny all-reduce per step.
-// On a stop inside the epoch: a resumable checkpoint, then an error that says how to continue.
-void stop_if_interrupted(Training& t, int64_t epoch, int64_t batch, int64_t end) {
-  bool stop = interrupt_requested();
-  if (t.run.world_size() > 1) stop = t.run.pg->all_reduce_sum(stop ? 1.0 : 0.0) > 0;
-  if (!stop || batch >= end) return;
+// The training device's generator, saved in mid-epoch checkpoints (dropout continues exactly).
+at::Generator device_generator(const Training& t) { return at::globalContext().defaultGenerator(t.run.device); }
+
+// A resumable checkpoint after `batch` loader batches of `epoch`, written by rank 0 (atomically)
+// while the others wait at the barrier: the stall is the save itself.
+void save_mid_epoch(Training& t, const std::string& path, int64_t epoch, int64_t batch) {
   if (t.run.world_size() > 1) dist::average_buffers(t.model, *t.run.pg);
-  if (t.run.main_rank())
-    save_checkpoint(t.checkpoint_path, t.model, &t.optimizer, {epoch - 1, t.resolved_toml, batch, t.best_top1},
-                    t.scaler);
+  if (t.run.main_rank()) {
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    CheckpointInfo info{epoch - 1, t.resolved_toml, batch, t.best_top1, {}};
+    {
+      at::Generator gen = device_generator(t);
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      info.rng_state = gen.get_state();
+    }
+    save_checkpoint(path, t.model, &t.optimizer, info, t.scaler);
+  }
   t.run.pg->barrier();
-  fail("interrupted (signal {}) at epoch {} step {}: {} saved; continue with --set output.resume=true",
-       interrupt_signal(), epoch + 1, batch, t.checkpoint_path);
+}
+
+// Votes of one step's all-reduce: each rank's stop signal counts 1, rank 0's checkpoint clock
+// counts kClockVote (more than any number of ranks), so one collective carries both.
+constexpr double kClockVote = 1 << 20;
+
+// After each step the ranks agree (a signal may reach only some of them; only rank 0's clock
+// counts): on a stop, a resumable checkpoint and an error that says how to continue; on a due
+// periodic checkpoint, one in run_dir/checkpoints/ (steps are counted within the epoch, so the
+// same positions are saved however often the run was resumed).
+void checkpoint_or_stop(Training& t, int64_t epoch, int64_t batch, int64_t end) {
+  const OutputSettings& o = t.config.output;
+  bool stop = interrupt_requested();
+  bool timed = o.checkpoint_every_minutes > 0 && t.run.main_rank() &&
+               seconds_since(t.last_checkpoint) >= o.checkpoint_every_minutes * 60;
+  if (t.run.world_size() > 1) {
+    const double votes = t.run.pg->all_reduce_sum((stop ? 1.0 : 0.0) + (timed ? kClockVote : 0.0));
+    timed = votes >= kClockVote;
+    stop = std::fmod(votes, kClockVote) > 0;
+  }
+  if (batch >= end) return;  // the epoch's own checkpoint follows
+  if (stop) {
+    save_mid_epoch(t, t.checkpoint_path, epoch, batch);
+    fail("interrupted (signal {}) at epoch {} step {}: {} saved; continue with --set output.resume=true",
+         interrupt_signal(), epoch + 1, batch, t.checkpoint_path);
+  }
+  const int64_t every = o.checkpoint_every_steps * t.config.step.grad_accumulation;
+  if (timed || (every > 0 && batch % every == 0)) {
+    save_mid_epoch(t, periodic_checkpoint_path(o.run_dir, epoch, batch), epoch, batch);
+    if (t.run.main_rank()) prune_periodic_checkpoints(o.run_dir, o.keep_checkpoints);
+    t.last_checkpoint = Clock::now();
+  }
 }
 
 // One host read of the window's losses; a non-finite loss without fp16 loss scaling ends the run.
@@ -96,19 +136,23 @@ EpochResult train_epoch(Training& t, int64_t epoch, int64_t first_batch) {
   const int64_t end = batches_per_epoch(t), world = t.run.world_size();
   const int64_t res = c.train.resolution.at_epoch(epoch);
   t.data.set_resolution(static_cast<int>(res));
-  t.data.start_epoch(epoch);
+  // The order is a function of (seed, epoch): starting the loader at first_batch continues exactly
+  // where an interrupted run stopped, without decoding the batches before it.
+  t.data.start_epoch(epoch, first_batch);
   // Dropout and any other torch randomness are a function of (seed, epoch): exact resume.
   torch::manual_seed(derive_seed(c.train.seed, 0x65706f6368ULL, static_cast<uint64_t>(epoch)));
+  if (first_batch > 0 && t.resume_rng_state.defined()) {
+    at::Generator gen = device_generator(t);
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(t.resume_rng_state);
+  }
+  t.resume_rng_state = torch::Tensor();
   t.model.train();
   t.optimizer.train();
   Progress progress(fmt::format("epoch {}/{}", epoch + 1, c.epochs()),
                     static_cast<uint64_t>(end * c.data.train.batch_size * world), "img",
                     c.output.progress && t.run.main_rank());
-  // The order is a function of (seed, epoch): skipping the batches already trained on continues
-  // exactly where an interrupted run stopped.
-  int64_t batch = 0;
-  for (; batch < first_batch && batch < end; ++batch)
-    if (!t.data.next()) break;
+  int64_t batch = std::min(first_batch, end);
   EpochResult result;
   LogWindow window;
   int64_t updates = 0, images = 0;
@@ -129,7 +173,7 @@ EpochResult train_epoch(Training& t, int64_t epoch, int64_t first_batch) {
     ++updates;
     ++t.global_step;
     progress.advance(static_cast<uint64_t>(step_images));
-    stop_if_interrupted(t, epoch, batch, end);
+    checkpoint_or_stop(t, epoch, batch, end);
     if (updates % c.train.log_every == 0 || batch == end)
       write_log(t, window, progress, {.epoch = epoch, .step = batch, .global_step = t.global_step, .lr = lr,
                                       .resolution = res, .epoch_images = images,

@@ -7,6 +7,7 @@
 #include "dist/gradient_reducer.h"
 #include "models/sync_batch_norm.h"
 #include "train/checkpoint.h"
+#include "train/checkpoint_store.h"
 #include "train/epoch_end.h"
 #include "train/epoch_loop.h"
 #include "train/run_report.h"
@@ -25,14 +26,41 @@ struct ResumePoint {
   int64_t batch = 0;  // >0: that epoch was interrupted after this many loader batches
   double best_top1 = -1;
   bool resumed = false;
+  torch::Tensor rng_state;  // mid-epoch: the device generator at that point
 };
 
-// output.resume and a last.pt: its weights, optimizer state and position.
+ResumePoint loaded(const std::string& path, models::ClassifierImpl& model, optim::Optimizer& optimizer,
+                   DynamicLossScaler* scaler) {
+  const CheckpointInfo info = load_checkpoint(path, model, &optimizer, scaler);
+  return {info.epoch + 1, info.next_step, info.best_top1, true, info.rng_state};
+}
+
+// output.resume: last.pt (true), or the newest readable checkpoint (auto): a file that cannot be
+// read as a checkpoint (truncated, corrupted) is skipped with a warning; one that reads but does
+// not fit this model is an error, as is any problem with last.pt under `true`.
 ResumePoint resume_point(const TrainConfig& config, const std::string& checkpoint_path, models::ClassifierImpl& model,
-                         optim::Optimizer& optimizer, DynamicLossScaler* scaler) {
-  if (!config.output.resume || !fs::exists(checkpoint_path)) return {};
-  const CheckpointInfo info = load_checkpoint(checkpoint_path, model, &optimizer, scaler);
-  return {info.epoch + 1, info.next_step, info.best_top1, true};
+                         optim::Optimizer& optimizer, DynamicLossScaler* scaler, bool main_rank) {
+  switch (config.output.resume) {
+    case ResumeMode::kOff:
+      return {};
+    case ResumeMode::kLast:
+      if (!fs::exists(checkpoint_path)) return {};
+      return loaded(checkpoint_path, model, optimizer, scaler);
+    case ResumeMode::kAuto:
+      break;
+  }
+  std::string chosen;
+  for (const std::string& path : resume_candidates(config.output.run_dir)) {
+    try {
+      read_checkpoint_info(path);
+      if (chosen.empty()) chosen = path;
+    } catch (const Error& e) {
+      if (main_rank) std::fprintf(stderr, "fastimg train: warning: skipping damaged checkpoint %s\n", e.what());
+    }
+  }
+  if (chosen.empty()) return {};
+  if (main_rank) std::fprintf(stderr, "fastimg train: resuming from %s\n", chosen.c_str());
+  return loaded(chosen, model, optimizer, scaler);
 }
 
 nlohmann::json summary_of(const Training& t, const TrainResult& r) {
@@ -102,7 +130,7 @@ TrainResult train(const TrainConfig& config, RunContext& run) {
   if (config.train.precision == Precision::kFp16) scaler = std::make_unique<DynamicLossScaler>(run.device);
   const std::string checkpoint_path = (fs::path(config.output.run_dir) / "last.pt").string();
   const std::string resolved_toml = to_toml(resolved);
-  const ResumePoint from = resume_point(config, checkpoint_path, *model, *optimizer, scaler.get());
+  const ResumePoint from = resume_point(config, checkpoint_path, *model, *optimizer, scaler.get(), run.main_rank());
   std::unique_ptr<dist::GradientReducer> reducer;
   std::optional<models::ScopedBatchNormAllReduce> sync_bn;  // model.sync_bn: BN statistics over all ranks
   if (run.world_size() > 1) {
@@ -115,8 +143,9 @@ TrainResult train(const TrainConfig& config, RunContext& run) {
   std::shared_ptr<loader::DeviceJpegDecoder> jpeg;
   if (data.options().decode == loader::DecodeBackend::kDevice) jpeg = loader::make_nvjpeg_decoder(run.device);
   loader::DeviceStage stage(run.device, config.train.channels_last, torch::kFloat, jpeg);
-  Training t{config, run, data, stage, val.get(), *model, *optimizer, step, scaler.get(), metrics, checkpoint_path, resolved_toml};
+  Training t{config, run, data, stage, val.get(), *model, *optimizer, step, scaler.get(), metrics, checkpoint_path, resolved_toml, Clock::now(), 0, -1, {}, Clock::now()};
   t.best_top1 = from.best_top1;
+  t.resume_rng_state = from.rng_state;
   if (run.main_rank()) write_file_atomically((fs::path(config.output.run_dir) / "config.toml").string(), resolved_toml);
   return run_epochs(t, from);
 }

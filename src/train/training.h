@@ -36,6 +36,8 @@ struct Training {
   Clock::time_point start = Clock::now();
   int64_t global_step = 0;      // optimizer steps in this invocation
   double best_top1 = -1;
+  torch::Tensor resume_rng_state;  // mid-epoch resume: the generator to continue with
+  Clock::time_point last_checkpoint = Clock::now();  // output.checkpoint_every_minutes
 };
 
 }  // namespace fastimg::train

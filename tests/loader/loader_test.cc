@@ -369,3 +369,36 @@ TEST_F(LoaderTest, BenchReportsRatesAndTable) {
 
 }  // namespace
 }  // namespace fastimg::loader
+
+namespace fastimg::loader {
+namespace {
+
+// A resume inside an epoch starts at its batch: the same batches as reading from the start and
+// dropping the first ones, and nothing before it decoded (time to the first batch does not grow
+// with the position).
+TEST_F(LoaderTest, StartingAnEpochAtABatchSkipsWithoutDecoding) {
+  Loader whole(options(jpeg_path(), 2));
+  const auto all = epoch(whole, 1);
+  ASSERT_GE(all.size(), 4u);
+  for (int64_t first : {int64_t{1}, static_cast<int64_t>(all.size()) - 1}) {
+    Loader resumed(options(jpeg_path(), 2));
+    resumed.start_epoch(1, first);
+    auto b = resumed.next();
+    ASSERT_TRUE(b.has_value());
+    const uint64_t decoded = resumed.samples_decoded();
+    const uint64_t slots = static_cast<uint64_t>(resumed.options().batches_ahead + 1) * resumed.options().batch_size;
+    EXPECT_LE(decoded, slots) << "resumed at " << first;
+    EXPECT_TRUE(torch::equal(b->images, all[first].images)) << "resumed at " << first;
+    EXPECT_TRUE(torch::equal(b->labels, all[first].labels));
+    int64_t rest = 1;
+    while (resumed.next()) ++rest;
+    EXPECT_EQ(first + rest, static_cast<int64_t>(all.size()));
+  }
+  Loader past_the_end(options(jpeg_path(), 2));
+  past_the_end.start_epoch(1, 1000);
+  EXPECT_FALSE(past_the_end.next().has_value());
+  EXPECT_THROW(past_the_end.start_epoch(1, -1), Error);
+}
+
+}  // namespace
+}  // namespace fastimg::loader

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "format/writer.h"
 #include "models/registry.h"
@@ -110,7 +111,7 @@ TEST_F(EndToEnd, ResumeGivesTheSameWeightsAsAnUninterruptedRun) {
   split.train.stop_after_epochs = 2;
   run_training(split);
   split.train.stop_after_epochs = 0;
-  split.output.resume = true;
+  split.output.resume = ResumeMode::kLast;
   run_training(split);
 
   auto a = load_weights((std::filesystem::path(straight.output.run_dir) / "last.pt").string(), straight);
@@ -264,6 +265,95 @@ TEST_F(EndToEnd, SigtermMidEpochThenResumeEqualsAnUninterruptedRun) {
   auto b = load_weights((*dir_ / "run-straight-cli" / "last.pt").string(), c);
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << "tensor " << i;
+}
+
+}  // namespace
+}  // namespace fastimg::train
+
+namespace fastimg::train {
+namespace {
+
+int count_lines(const std::filesystem::path& path) {
+  std::ifstream f(path);
+  int n = 0;
+  for (std::string line; std::getline(f, line);) ++n;
+  return n;
+}
+
+std::string cli_args(const std::filesystem::path& data, const std::filesystem::path& run, const std::string& extra) {
+  return fmt::format(
+      "--set data.train={} --set model.arch=resnet_mini --set data.batch_size=8 --set data.threads=2 "
+      "--set train.epochs=2 --set train.min_res=32 --set train.max_res=32 --set train.log_every=2 "
+      "--set output.progress=false --set train.seed=9 --set output.run_dir={} {}",
+      data.string(), run.string(), extra);
+}
+
+void expect_same_weights(const std::filesystem::path& a, const std::filesystem::path& b, TrainConfig c) {
+  auto x = load_weights(a.string(), c);
+  auto y = load_weights(b.string(), c);
+  ASSERT_EQ(x.size(), y.size());
+  for (size_t i = 0; i < x.size(); ++i) EXPECT_TRUE(torch::equal(x[i], y[i])) << "tensor " << i;
+}
+
+// Periodic checkpoints, then kill -9 at five random moments, each time resumed with
+// output.resume=auto: the final weights are bit-identical to the uninterrupted run's.
+TEST_F(EndToEnd, KilledFiveTimesAndResumedEqualsAnUninterruptedRun) {
+  const std::string exe = testing::fastimg_exe().string();
+  const std::string periodic = "--set output.checkpoint_every_steps=3 --set output.keep_checkpoints=2";
+  auto straight = testing::run_command(
+      fmt::format("{} train {}", exe, cli_args(*dir_ / "train.beton", *dir_ / "soak-straight", periodic)));
+  ASSERT_EQ(straight.exit_code, 0) << straight.output;
+  std::random_device device;
+  const unsigned seed = device();
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> lines(1, 4);  // metrics lines (2 steps each) before the kill
+  const auto run = *dir_ / "soak-killed";
+  const std::string resume = periodic + " --set output.resume=auto";
+  for (int kill = 0; kill < 5; ++kill) {
+    // Kill once the run has logged a random number of new lines: a moment inside training.
+    const int before = count_lines(run / "metrics.jsonl");
+    auto r = testing::run_command(fmt::format(
+        "{} train {} >/dev/null 2>&1 & pid=$!; for i in $(seq 1 2400); do [ $(cat {} 2>/dev/null | wc -l) -ge {} ] && "
+        "break; sleep 0.01; done; kill -9 $pid; wait $pid; echo \"rc=$?\"",
+        exe, cli_args(*dir_ / "train.beton", run, resume), (run / "metrics.jsonl").string(), before + lines(rng)));
+    EXPECT_NE(r.output.find("rc=137"), std::string::npos) << "kill " << kill << " came too late: " << r.output;
+  }
+  auto finish = testing::run_command(fmt::format("{} train {}", exe, cli_args(*dir_ / "train.beton", run, resume)));
+  ASSERT_EQ(finish.exit_code, 0) << finish.output << " (kill seed " << seed << ")";
+  expect_same_weights(run / "last.pt", *dir_ / "soak-straight" / "last.pt", tiny_config("x"));
+  // keep_checkpoints = 2: only the newest two periodic ones remain.
+  int periodic_files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(run / "checkpoints"))
+    periodic_files += e.path().extension() == ".pt";
+  EXPECT_EQ(periodic_files, 2);
+}
+
+// A truncated newest checkpoint (last.pt) is skipped with a warning, the newest periodic one is
+// used, and the run still ends with the uninterrupted run's weights.
+TEST_F(EndToEnd, ADamagedNewestCheckpointIsSkippedWithAWarning) {
+  const std::string exe = testing::fastimg_exe().string();
+  const std::string periodic = "--set output.checkpoint_every_steps=4";
+  const auto run = *dir_ / "damaged";
+  auto first = testing::run_command(fmt::format("{} train {}", exe, cli_args(*dir_ / "train.beton", run, periodic)));
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  const auto last = run / "last.pt";
+  const auto reference = *dir_ / "damaged-reference.pt";
+  std::filesystem::copy_file(last, reference);
+  std::filesystem::resize_file(last, std::filesystem::file_size(last) / 2);
+  auto resumed = testing::run_command(
+      fmt::format("{} train {} 2>&1", exe, cli_args(*dir_ / "train.beton", run, periodic + " --set output.resume=auto")));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("warning: skipping damaged checkpoint"), std::string::npos) << resumed.output;
+  EXPECT_NE(resumed.output.find("last.pt"), std::string::npos) << resumed.output;
+  EXPECT_NE(resumed.output.find("resuming from"), std::string::npos) << resumed.output;
+  EXPECT_NE(resumed.output.find("checkpoints/e00001-"), std::string::npos) << resumed.output;
+  expect_same_weights(last, reference, tiny_config("x"));
+  // output.resume = true names last.pt only: its damage is an error, not a silent fresh start.
+  std::filesystem::resize_file(last, 100);
+  auto strict = testing::run_command(
+      fmt::format("{} train {} 2>&1", exe, cli_args(*dir_ / "train.beton", run, "--set output.resume=true")));
+  EXPECT_NE(strict.exit_code, 0);
+  EXPECT_NE(strict.output.find("last.pt"), std::string::npos) << strict.output;
 }
 
 }  // namespace
