@@ -38,6 +38,8 @@ CheckpointInfo read_info(torch::serialize::InputArchive& archive, const std::str
   if (archive.try_read("fastimg_best_top1", best)) info.best_top1 = best.toDouble();
   torch::Tensor rng;
   if (archive.try_read("fastimg_rng_state", rng)) info.rng_state = rng;
+  c10::IValue global_batch;
+  if (archive.try_read("fastimg_global_batch", global_batch)) info.global_batch = global_batch.toInt();
   return info;
 }
 }  // namespace
@@ -50,6 +52,7 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model, const op
   archive.write("fastimg_next_step", c10::IValue(info.next_step));
   archive.write("fastimg_best_top1", c10::IValue(info.best_top1));
   if (info.rng_state.defined()) archive.write("fastimg_rng_state", info.rng_state);
+  archive.write("fastimg_global_batch", c10::IValue(info.global_batch));
   if (scaler) {
     torch::serialize::OutputArchive scaler_archive;
     scaler->save(scaler_archive);

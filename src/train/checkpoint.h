@@ -19,6 +19,7 @@ struct CheckpointInfo {
   // Mid-epoch checkpoints: the training device's random generator after step next_step, so that
   // dropout and other torch randomness continue as if never interrupted. Undefined otherwise.
   torch::Tensor rng_state;
+  int64_t global_batch = 0;  // batch per process x processes (0: not recorded)
 };
 
 void save_checkpoint(const std::string& path, torch::nn::Module& model, const optim::Optimizer* optimizer,

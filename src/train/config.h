@@ -43,6 +43,9 @@ struct DataSettings {
   loader::LoaderOptions train;
   std::string val_path;
   int val_batch_size = 256;
+  // > 0: the batch over all processes; each takes global_batch_size / world size (which must
+  // divide), so a run can resume on another number of processes with the same sample stream.
+  int64_t global_batch_size = 0;
 };
 
 struct ModelSettings {

@@ -167,6 +167,8 @@ std::vector<Setting> data_and_model_settings() {
              "`auto` = gpu when training on a CUDA device with an nvJPEG build"),
       field("data.batch_size", FASTIMG_FIELD(data.train.batch_size), at_least(1),
             "training batch per process (global batch = this × world size)"),
+      field("data.global_batch_size", FASTIMG_FIELD(data.global_batch_size), at_least(0),
+            "batch over all processes (each takes this / world size; overrides `data.batch_size`); 0 = unset"),
       field("data.val_batch_size", FASTIMG_FIELD(data.val_batch_size), at_least(1), "validation batch per process"),
       field("data.batches_ahead", FASTIMG_FIELD(data.train.batches_ahead), at_least(1), "batches the loader keeps ready"),
       field("data.strict", FASTIMG_FIELD(data.train.strict), {},

@@ -62,7 +62,7 @@ EvalResult evaluate_after_epoch(Training& t, int64_t epoch, double train_loss) {
     t.best_top1 = result.top1;
     if (t.run.main_rank())
       save_checkpoint((std::filesystem::path(t.config.output.run_dir) / "best.pt").string(), t.model, &t.optimizer,
-                      {epoch, t.resolved_toml, 0, t.best_top1, {}}, t.scaler);
+                      {epoch, t.resolved_toml, 0, t.best_top1, {}, global_batch(t)}, t.scaler);
   }
   t.optimizer.train();
   return result;
@@ -71,7 +71,7 @@ EvalResult evaluate_after_epoch(Training& t, int64_t epoch, double train_loss) {
 void save_epoch_checkpoint(Training& t, int64_t epoch) {
   if (t.run.world_size() > 1) dist::average_buffers(t.model, *t.run.pg);
   if (t.run.main_rank())
-    save_checkpoint(t.checkpoint_path, t.model, &t.optimizer, {epoch, t.resolved_toml, 0, t.best_top1, {}}, t.scaler);
+    save_checkpoint(t.checkpoint_path, t.model, &t.optimizer, {epoch, t.resolved_toml, 0, t.best_top1, {}, global_batch(t)}, t.scaler);
 }
 
 }  // namespace fastimg::train

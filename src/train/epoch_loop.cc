@@ -62,7 +62,7 @@ void save_mid_epoch(Training& t, const std::string& path, int64_t epoch, int64_t
   if (t.run.world_size() > 1) dist::average_buffers(t.model, *t.run.pg);
   if (t.run.main_rank()) {
     std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-    CheckpointInfo info{epoch - 1, t.resolved_toml, batch, t.best_top1, {}};
+    CheckpointInfo info{epoch - 1, t.resolved_toml, batch, t.best_top1, {}, global_batch(t)};
     {
       at::Generator gen = device_generator(t);
       std::lock_guard<std::mutex> lock(gen.mutex());
@@ -150,7 +150,7 @@ EpochResult train_epoch(Training& t, int64_t epoch, int64_t first_batch) {
   t.model.train();
   t.optimizer.train();
   Progress progress(fmt::format("epoch {}/{}", epoch + 1, c.epochs()),
-                    static_cast<uint64_t>(end * c.data.train.batch_size * world), "img",
+                    static_cast<uint64_t>(end * t.data.options().batch_size * world), "img",
                     c.output.progress && t.run.main_rank());
   int64_t batch = std::min(first_batch, end);
   EpochResult result;

@@ -51,6 +51,14 @@ RunContext start_run(const TrainConfig& config) {
   return run;
 }
 
+int per_process_batch(const TrainConfig& config, int world_size) {
+  const int64_t global = config.data.global_batch_size;
+  if (global == 0) return config.data.train.batch_size;
+  if (global % world_size != 0)
+    fail("config: data.global_batch_size = {} is not divisible by the world size {}", global, world_size);
+  return static_cast<int>(global / world_size);
+}
+
 int loader_threads(const TrainConfig& config, const dist::DistEnv& env) {
   if (config.data.train.threads > 0) return config.data.train.threads;
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -60,6 +68,7 @@ int loader_threads(const TrainConfig& config, const dist::DistEnv& env) {
 loader::LoaderOptions train_loader_options(const TrainConfig& config, const RunContext& run) {
   loader::LoaderOptions o = config.data.train;
   o.threads = loader_threads(config, run.env);
+  o.batch_size = per_process_batch(config, run.world_size());
   o.transforms = augment::train_transforms(config.augment);
   o.resolution = static_cast<int>(config.train.resolution.min_res);
   o.seed = config.train.seed;

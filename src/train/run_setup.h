@@ -31,6 +31,9 @@ struct RunContext {
 torch::Device pick_device(DeviceChoice choice, int local_rank);
 RunContext start_run(const TrainConfig& config);
 
+// The batch of one process: data.global_batch_size / world size when set (a one-line error when it
+// does not divide), else data.batch_size.
+int per_process_batch(const TrainConfig& config, int world_size);
 // Loader threads: data.threads, or the cores shared by the processes on this node.
 int loader_threads(const TrainConfig& config, const dist::DistEnv& env);
 loader::LoaderOptions train_loader_options(const TrainConfig& config, const RunContext& run);

@@ -29,8 +29,15 @@ struct ResumePoint {
   torch::Tensor rng_state;  // mid-epoch: the device generator at that point
 };
 
+// A checkpoint's position counts global batches; it carries over to another number of processes
+// only with the same global batch.
 ResumePoint loaded(const std::string& path, models::ClassifierImpl& model, optim::Optimizer& optimizer,
-                   DynamicLossScaler* scaler) {
+                   DynamicLossScaler* scaler, int64_t global_batch) {
+  const CheckpointInfo recorded = read_checkpoint_info(path);
+  if (recorded.global_batch > 0 && recorded.global_batch != global_batch)
+    fail("{}: written with a global batch of {}, this run's is {} (data.batch_size x processes); set "
+         "data.global_batch_size = {} to resume on this number of processes",
+         path, recorded.global_batch, global_batch, recorded.global_batch);
   const CheckpointInfo info = load_checkpoint(path, model, &optimizer, scaler);
   return {info.epoch + 1, info.next_step, info.best_top1, true, info.rng_state};
 }
@@ -39,13 +46,13 @@ ResumePoint loaded(const std::string& path, models::ClassifierImpl& model, optim
 // read as a checkpoint (truncated, corrupted) is skipped with a warning; one that reads but does
 // not fit this model is an error, as is any problem with last.pt under `true`.
 ResumePoint resume_point(const TrainConfig& config, const std::string& checkpoint_path, models::ClassifierImpl& model,
-                         optim::Optimizer& optimizer, DynamicLossScaler* scaler, bool main_rank) {
+                         optim::Optimizer& optimizer, DynamicLossScaler* scaler, bool main_rank, int64_t global_batch) {
   switch (config.output.resume) {
     case ResumeMode::kOff:
       return {};
     case ResumeMode::kLast:
       if (!fs::exists(checkpoint_path)) return {};
-      return loaded(checkpoint_path, model, optimizer, scaler);
+      return loaded(checkpoint_path, model, optimizer, scaler, global_batch);
     case ResumeMode::kAuto:
       break;
   }
@@ -60,7 +67,7 @@ ResumePoint resume_point(const TrainConfig& config, const std::string& checkpoin
   }
   if (chosen.empty()) return {};
   if (main_rank) std::fprintf(stderr, "fastimg train: resuming from %s\n", chosen.c_str());
-  return loaded(chosen, model, optimizer, scaler);
+  return loaded(chosen, model, optimizer, scaler, global_batch);
 }
 
 nlohmann::json summary_of(const Training& t, const TrainResult& r) {
@@ -130,7 +137,8 @@ TrainResult train(const TrainConfig& config, RunContext& run) {
   if (config.train.precision == Precision::kFp16) scaler = std::make_unique<DynamicLossScaler>(run.device);
   const std::string checkpoint_path = (fs::path(config.output.run_dir) / "last.pt").string();
   const std::string resolved_toml = to_toml(resolved);
-  const ResumePoint from = resume_point(config, checkpoint_path, *model, *optimizer, scaler.get(), run.main_rank());
+  const ResumePoint from = resume_point(config, checkpoint_path, *model, *optimizer, scaler.get(), run.main_rank(),
+                                        static_cast<int64_t>(data.options().batch_size) * run.world_size());
   std::unique_ptr<dist::GradientReducer> reducer;
   std::optional<models::ScopedBatchNormAllReduce> sync_bn;  // model.sync_bn: BN statistics over all ranks
   if (run.world_size() > 1) {

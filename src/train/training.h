@@ -40,4 +40,9 @@ struct Training {
   Clock::time_point last_checkpoint = Clock::now();  // output.checkpoint_every_minutes
 };
 
+// The batch of one optimizer micro-step over all processes (recorded in checkpoints).
+inline int64_t global_batch(const Training& t) {
+  return static_cast<int64_t>(t.data.options().batch_size) * t.run.world_size();
+}
+
 }  // namespace fastimg::train

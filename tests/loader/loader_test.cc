@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "augment/center_crop.h"
@@ -398,6 +399,45 @@ TEST_F(LoaderTest, StartingAnEpochAtABatchSkipsWithoutDecoding) {
   past_the_end.start_epoch(1, 1000);
   EXPECT_FALSE(past_the_end.next().has_value());
   EXPECT_THROW(past_the_end.start_epoch(1, -1), Error);
+}
+
+}  // namespace
+}  // namespace fastimg::loader
+
+namespace fastimg::loader {
+namespace {
+
+// With the global batch fixed, global step g holds the same samples, crops and flips however many
+// ranks share it (rank r's batch g is items r, r + W, ... of the global order's slice g): what lets
+// a run resume on another number of processes. The plans are read from deferred (device-decode)
+// batches, which carry each row's sample, crop and flip.
+TEST_F(LoaderTest, GlobalBatchesAreTheSameForOneTwoAndThreeRanks) {
+  constexpr int kGlobalBatch = 12;
+  using Plan = std::tuple<uint64_t, int, int, int, int, bool>;
+  auto global_steps = [&](int world) {
+    std::vector<std::vector<Plan>> steps;
+    for (int rank = 0; rank < world; ++rank) {
+      LoaderOptions o = options(jpeg_path(), 1);
+      o.batch_size = kGlobalBatch / world;
+      o.rank = rank;
+      o.world_size = world;
+      o.decode = DecodeBackend::kDevice;
+      Loader l(o);
+      l.start_epoch(4);
+      for (size_t g = 0; auto b = l.next(); ++g) {
+        if (steps.size() <= g) steps.resize(g + 1);
+        for (const auto& d : b->deferred)
+          steps[g].emplace_back(d.sample, d.crop.x, d.crop.y, d.crop.width, d.crop.height, d.flip);
+      }
+    }
+    for (auto& s : steps) std::sort(s.begin(), s.end());
+    return steps;
+  };
+  const auto one = global_steps(1);
+  EXPECT_EQ(one.size(), 70u / kGlobalBatch);
+  for (const auto& s : one) EXPECT_EQ(s.size(), static_cast<size_t>(kGlobalBatch));
+  EXPECT_EQ(global_steps(2), one);
+  EXPECT_EQ(global_steps(3), one);
 }
 
 }  // namespace

@@ -54,7 +54,7 @@ TEST(Checkpoint, AFullDiskLeavesThePreviousCheckpointIntactAndNoPartialFile) {
   optim::OptimizerOptions oo;
   auto optimizer = optim::make_optimizer(oo, *model);
   const auto path = dir / "last.pt";
-  save_checkpoint(path.string(), *model, optimizer.get(), {1, "arch = 'resnet_mini'", 0, 0.5, {}});
+  save_checkpoint(path.string(), *model, optimizer.get(), {1, "arch = 'resnet_mini'", 0, 0.5, {}, 0});
   const std::string good = read_bytes(path);
   ASSERT_GT(good.size(), 10000u);
 
@@ -65,7 +65,7 @@ TEST(Checkpoint, AFullDiskLeavesThePreviousCheckpointIntactAndNoPartialFile) {
   {
     FileSizeLimit full(good.size() / 2);
     try {
-      save_checkpoint(path.string(), *model, optimizer.get(), {2, "arch = 'resnet_mini'", 0, 0.6, {}});
+      save_checkpoint(path.string(), *model, optimizer.get(), {2, "arch = 'resnet_mini'", 0, 0.6, {}, 0});
     } catch (const Error& e) {
       message = e.what();
     }
@@ -78,7 +78,7 @@ TEST(Checkpoint, AFullDiskLeavesThePreviousCheckpointIntactAndNoPartialFile) {
   EXPECT_EQ(read_checkpoint_info(path.string()).epoch, 1);
 
   // With room again the same call succeeds and replaces it.
-  save_checkpoint(path.string(), *model, optimizer.get(), {2, "arch = 'resnet_mini'", 0, 0.6, {}});
+  save_checkpoint(path.string(), *model, optimizer.get(), {2, "arch = 'resnet_mini'", 0, 0.6, {}, 0});
   EXPECT_EQ(read_checkpoint_info(path.string()).epoch, 2);
 }
 
