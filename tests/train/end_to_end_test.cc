@@ -358,3 +358,48 @@ TEST_F(EndToEnd, ADamagedNewestCheckpointIsSkippedWithAWarning) {
 
 }  // namespace
 }  // namespace fastimg::train
+
+namespace fastimg::train {
+namespace {
+
+// scripts/slurm/train.sbatch outside SLURM, with srun and scontrol stood in by scripts: the
+// time-limit signal (USR1) makes the run checkpoint mid-epoch and the script requeue the job; the
+// requeued run resumes and finishes with the uninterrupted run's weights.
+TEST_F(EndToEnd, SlurmScriptCheckpointsAndRequeuesOnItsTimeLimitSignal) {
+  const auto bin = *dir_ / "fake-slurm";
+  std::filesystem::create_directories(bin);
+  {
+    std::ofstream srun(bin / "srun");
+    srun << "#!/bin/sh\nwhile [ \"${1#--}\" != \"$1\" ]; do shift; done\nexec \"$@\"\n";
+    std::ofstream scontrol(bin / "scontrol");
+    scontrol << "#!/bin/sh\necho \"$@\" >> " << (bin / "scontrol.log").string() << "\n";
+  }
+  std::filesystem::permissions(bin / "srun", std::filesystem::perms::owner_all);
+  std::filesystem::permissions(bin / "scontrol", std::filesystem::perms::owner_all);
+  const std::string script = (testing::source_dir() / "scripts/slurm/train.sbatch").string();
+  const auto run = *dir_ / "slurm";
+  const std::string env = fmt::format("SLURM_JOB_ID=4242 FASTIMG={} PATH={}:$PATH", testing::fastimg_exe().string(), bin.string());
+  auto first = testing::run_command(fmt::format(
+      "{} bash {} {} 2>&1 & pid=$!; for i in $(seq 1 3000); do [ $(cat {} 2>/dev/null | wc -l) -ge 3 ] && break; "
+      "sleep 0.01; done; kill -USR1 $pid; wait $pid; echo \"rc=$?\"",
+      env, script, cli_args(*dir_ / "train.beton", run, ""), (run / "metrics.jsonl").string()));
+  EXPECT_NE(first.output.find("requeueing job 4242"), std::string::npos) << first.output;
+  EXPECT_NE(first.output.find("rc=0"), std::string::npos) << first.output;
+  std::ifstream log(bin / "scontrol.log");
+  std::string requeue;
+  std::getline(log, requeue);
+  EXPECT_EQ(requeue, "requeue 4242");
+  const CheckpointInfo info = read_checkpoint_info((run / "last.pt").string());
+  EXPECT_GT(info.next_step, 0);  // mid-epoch
+
+  auto again = testing::run_command(fmt::format("{} bash {} {} 2>&1", env, script, cli_args(*dir_ / "train.beton", run, "")));
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("resuming from"), std::string::npos) << again.output;
+  auto straight = testing::run_command(
+      fmt::format("{} train {}", testing::fastimg_exe().string(), cli_args(*dir_ / "train.beton", *dir_ / "slurm-straight", "")));
+  ASSERT_EQ(straight.exit_code, 0) << straight.output;
+  expect_same_weights(run / "last.pt", *dir_ / "slurm-straight" / "last.pt", tiny_config("x"));
+}
+
+}  // namespace
+}  // namespace fastimg::train
