@@ -60,6 +60,7 @@ at::Generator device_generator(const Training& t) { return at::globalContext().d
 // while the others wait at the barrier: the stall is the save itself.
 void save_mid_epoch(Training& t, const std::string& path, int64_t epoch, int64_t batch) {
   if (t.run.world_size() > 1) dist::average_buffers(t.model, *t.run.pg);
+  const auto start = Clock::now();
   if (t.run.main_rank()) {
     std::filesystem::create_directories(std::filesystem::path(path).parent_path());
     CheckpointInfo info{epoch - 1, t.resolved_toml, batch, t.best_top1, {}, global_batch(t)};
@@ -70,7 +71,13 @@ void save_mid_epoch(Training& t, const std::string& path, int64_t epoch, int64_t
     }
     save_checkpoint(path, t.model, &t.optimizer, info, t.scaler);
   }
+  const double write_seconds = seconds_since(start);
   t.run.pg->barrier();
+  // The stall the save cost the other ranks: their mean wait at the barrier.
+  double others_wait = 0;
+  if (t.run.world_size() > 1)
+    others_wait = t.run.pg->all_reduce_sum(t.run.main_rank() ? 0.0 : seconds_since(start)) / (t.run.world_size() - 1);
+  t.metrics.checkpoint(path, epoch, batch, write_seconds, others_wait, seconds_since(t.start));
 }
 
 // Votes of one step's all-reduce: each rank's stop signal counts 1, rank 0's checkpoint clock

@@ -36,6 +36,13 @@ void RunMetrics::eval(const EvalResult& r, int64_t epoch, int64_t global_step, d
   tensorboard_->flush();
 }
 
+void RunMetrics::checkpoint(const std::string& path, int64_t epoch, int64_t step, double write_seconds,
+                            double others_wait_seconds, double time) {
+  if (!jsonl_) return;
+  jsonl_->write({{"type", "checkpoint"}, {"path", path}, {"epoch", epoch}, {"step", step},
+                 {"write_seconds", write_seconds}, {"others_wait_seconds", others_wait_seconds}, {"time", time}});
+}
+
 void RunMetrics::summary(const nlohmann::json& summary) {
   if (jsonl_) jsonl_->write(summary);
 }

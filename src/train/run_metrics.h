@@ -39,6 +39,9 @@ class RunMetrics {
   void train(const TrainLog& log, Progress& progress);
   void eval(const EvalResult& result, int64_t epoch, int64_t global_step, double time);
   void summary(const nlohmann::json& summary);
+  // A mid-epoch checkpoint: rank 0's write time and how long the other ranks waited for it.
+  void checkpoint(const std::string& path, int64_t epoch, int64_t step, double write_seconds, double others_wait_seconds,
+                  double time);
 
  private:
   std::unique_ptr<MetricsSink> jsonl_;
