@@ -9,6 +9,7 @@
 
 #include "util/atomic_file.h"
 #include "util/error.h"
+#include "util/zip_check.h"
 
 namespace fastimg::train {
 namespace {
@@ -17,6 +18,9 @@ constexpr const char* kConfigKey = "fastimg_config";
 
 torch::serialize::InputArchive open_archive(const std::string& path) {
   if (!std::filesystem::exists(path)) fail("{}: checkpoint not found", path);
+  // LibTorch's reader does not check the records' CRC-32s: corrupted bytes would load as weights.
+  if (const std::string problem = zip_integrity_problem(path); !problem.empty())
+    fail("{}: damaged checkpoint: {}", path, problem);
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(path);

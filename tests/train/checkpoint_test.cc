@@ -2,6 +2,7 @@
 // untouched and no partial file is left. The disk is "full" through RLIMIT_FSIZE, which makes
 // write() fail (EFBIG) at a chosen size exactly like ENOSPC does on a full file system.
 #include "train/checkpoint.h"
+#include "util/zip_check.h"
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
@@ -80,6 +81,40 @@ TEST(Checkpoint, AFullDiskLeavesThePreviousCheckpointIntactAndNoPartialFile) {
   // With room again the same call succeeds and replaces it.
   save_checkpoint(path.string(), *model, optimizer.get(), {2, "arch = 'resnet_mini'", 0, 0.6, {}, 0});
   EXPECT_EQ(read_checkpoint_info(path.string()).epoch, 2);
+}
+
+}  // namespace
+}  // namespace fastimg::train
+
+namespace fastimg::train {
+namespace {
+
+// Bytes flipped inside a checkpoint (not only a cut) are found before anything loads: LibTorch's
+// own reader would hand back the damaged weights.
+TEST(Checkpoint, CorruptedBytesAreAOneLineErrorNotGarbageWeights) {
+  testing::TempDir dir;
+  auto model = models::make_model("resnet_mini", {.num_classes = 10});
+  optim::OptimizerOptions oo;
+  oo.momentum = 0.9;
+  auto optimizer = optim::make_optimizer(oo, *model);
+  const auto path = (dir / "last.pt").string();
+  save_checkpoint(path, *model, optimizer.get(), {1, "arch = 'resnet_mini'", 0, 0.5, {}, 8});
+  EXPECT_EQ(zip_integrity_problem(path), "");
+  EXPECT_EQ(read_checkpoint_info(path).global_batch, 8);
+  std::string bytes = read_bytes(path);
+  for (size_t i = bytes.size() / 2; i < bytes.size() / 2 + 64; ++i) bytes[i] = static_cast<char>(bytes[i] ^ 0x5a);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  try {
+    load_checkpoint(path, *model, optimizer.get());
+    ADD_FAILURE() << "a corrupted checkpoint loaded";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("damaged checkpoint: record"), std::string::npos) << m;
+    EXPECT_NE(m.find("CRC-32"), std::string::npos) << m;
+    EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+  }
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes.substr(0, bytes.size() / 3);
+  EXPECT_NE(zip_integrity_problem(path).find("end-of-directory"), std::string::npos) << zip_integrity_problem(path);
 }
 
 }  // namespace
