@@ -20,7 +20,8 @@ endforeach()
 target_include_directories(fastimg_opencv SYSTEM INTERFACE ${OpenCV_INCLUDE_DIR})
 
 # LibTorch from the pinned PyPI torch wheel (scripts/setup.sh installs it).
-find_package(Python3 REQUIRED COMPONENTS Interpreter)
+# Development.Module (headers) for the Python module, which is skipped without them.
+find_package(Python3 REQUIRED COMPONENTS Interpreter OPTIONAL_COMPONENTS Development.Module)
 execute_process(
   COMMAND ${Python3_EXECUTABLE} -c "import torch; print(torch.utils.cmake_prefix_path, end='')"
   OUTPUT_VARIABLE FASTIMG_TORCH_PREFIX RESULT_VARIABLE torch_rc)

@@ -34,10 +34,11 @@ fi
 # LibTorch comes from the torch wheel, pinned to the version the GPU machines run. torchvision,
 # schedulefree, tensorboard and numpy are test-only references.
 PYTHON=${PYTHON:-python3}
-PIP_PACKAGES=(torch==2.11.0 torchvision==0.26.0 schedulefree==1.4.1 tensorboard==2.21.0 numpy)
+PIP_PACKAGES=(torch==2.11.0 torchvision==0.26.0 schedulefree==1.4.1 tensorboard==2.21.0 numpy pytest==8.3.4)
 if ! "$PYTHON" - <<'PY' 2>/dev/null
 import importlib.metadata as m
-want = {"torch": "2.11.0", "torchvision": "0.26.0", "schedulefree": "1.4.1", "tensorboard": "2.21.0"}
+want = {"torch": "2.11.0", "torchvision": "0.26.0", "schedulefree": "1.4.1", "tensorboard": "2.21.0",
+        "pytest": "8.3.4"}
 for name, version in want.items():
     assert m.version(name).split("+")[0] == version, name
 import numpy
@@ -45,6 +46,14 @@ PY
 then
   log "pip install ${PIP_PACKAGES[*]}"
   "$PYTHON" -m pip install -q --disable-pip-version-check "${PIP_PACKAGES[@]}"
+fi
+
+# The Python module (import fastimg) compiles against this interpreter's headers.
+if ! "$PYTHON" -c 'import os, sysconfig; assert os.path.exists(sysconfig.get_paths()["include"] + "/Python.h")' 2>/dev/null; then
+  log "apt-get install python3-dev (headers for the fastimg Python module)"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends python3-dev >/dev/null
 fi
 
 # ffcv (test-only): the FFCV interop tests write with ffcv and read with fastimg and back. Its C
@@ -91,3 +100,13 @@ if [ "$configured" != "$FASTIMG_CUDA" ]; then
 fi
 log "build with $JOBS jobs"
 cmake --build "$BUILD_DIR" -j "$JOBS"
+
+# `import fastimg` from this checkout, like `pip install -e .`: a .pth file puts the package
+# (python/) and the extension module built above (build/python/) on the interpreter's path.
+PTH="$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/fastimg.pth"
+PTH_LINES="$(pwd)/python
+$(cd "$BUILD_DIR" && pwd)/python"
+if [ "$(cat "$PTH" 2>/dev/null)" != "$PTH_LINES" ]; then
+  log "python: $PTH -> $(pwd)/python"
+  printf '%s\n' "$PTH_LINES" | $SUDO tee "$PTH" >/dev/null
+fi

@@ -7,7 +7,7 @@
 #include "cli/command.h"
 #include "codec/image.h"
 #include "format/writer.h"
-#include "loader/webdataset_source.h"
+#include "loader/write_webdataset.h"
 #include "util/error.h"
 
 namespace {
@@ -47,20 +47,7 @@ const bool registered = fastimg::cli::register_command(
            throw fastimg::Error("write: give --from-imagefolder DIR or --from-webdataset 'SHARDS.tar'");
          fastimg::format::WriteReport report;
          if (!args->from_webdataset.empty()) {
-           // The shard index gives each sample's image bytes as a view into the mapped shards.
-           const fastimg::loader::WebDatasetSource shards(args->from_webdataset);
-           for (const auto& p : shards.open_problems()) std::fprintf(stderr, "skipped: %s\n", p.c_str());
-           if (args->options.strict && !shards.open_problems().empty())
-             throw fastimg::Error(args->from_webdataset + ": " + shards.open_problems().front() + " (--strict)");
-           fastimg::format::LabeledImageSource source;
-           source.size = shards.num_samples();
-           source.name = [&](size_t i) { return shards.sample_name(i); };
-           source.load = [&](size_t i) {
-             std::vector<uint8_t> unused;
-             return fastimg::codec::decode_image(shards.sample(i, unused).bytes, shards.sample_name(i));
-           };
-           source.label = [&](size_t i) { return shards.label(i); };
-           report = fastimg::format::write_images(source, args->out, args->options);
+           report = fastimg::loader::write_webdataset(args->from_webdataset, args->out, args->options);
          } else {
            report = fastimg::format::write_imagefolder(args->from_imagefolder, args->out, args->options);
          }

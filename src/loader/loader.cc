@@ -98,6 +98,7 @@ struct Loader::Impl {
       page_of[i] = source->page_of(i);
       bad[i] = 0;
     }
+    select_subset();
     max_image_bytes = source->max_decoded_bytes();
     // No MADV_RANDOM for the shuffled orders: it also turns off the kernel's fault-around, so a
     // raw sample of a few hundred KB would take one page fault per 4 KB.
@@ -122,6 +123,28 @@ struct Loader::Impl {
     }
     work_cv.notify_all();
     for (auto& t : threads) t.join();
+  }
+
+  // With LoaderOptions::indices the orders run over subset positions; page_of then holds the
+  // subset's pages and epoch_order() maps positions back to samples.
+  void select_subset() {
+    const uint64_t n = source->num_samples();
+    std::vector<uint64_t> subset_pages;
+    subset_pages.reserve(opt.indices.size());
+    for (size_t i = 0; i < opt.indices.size(); ++i) {
+      if (opt.indices[i] >= n) fail("{}: indices[{}] = {} is not a sample (the file has {})", opt.path, i, opt.indices[i], n);
+      subset_pages.push_back(page_of[opt.indices[i]]);
+    }
+    if (!opt.indices.empty()) page_of = std::move(subset_pages);
+  }
+
+  uint64_t order_size() const { return opt.indices.empty() ? source->num_samples() : opt.indices.size(); }
+
+  std::vector<uint64_t> epoch_order(int64_t e) const {
+    std::vector<uint64_t> positions = rank_order(order_size(), page_of, order_options(e));
+    if (!opt.indices.empty())
+      for (uint64_t& p : positions) p = opt.indices[p];
+    return positions;
   }
 
   void set_fences(const CopyFenceFactory& factory) {
@@ -158,9 +181,9 @@ struct Loader::Impl {
     epoch = e;
     resolution = next_resolution;
     buffers.ensure(resolution);
-    order = rank_order(source->num_samples(), page_of, order_options(e));
+    order = epoch_order(e);
     total_items = order.size();
-    num_batches = static_cast<int64_t>(batches_per_rank(source->num_samples(), order_options(e)));
+    num_batches = static_cast<int64_t>(batches_per_rank(order_size(), order_options(e)));
     // Resuming at first_batch: the workers start at its first item, nothing before it is decoded.
     first_batch = std::min(first_batch, num_batches);
     next_item = std::min<uint64_t>(total_items, static_cast<uint64_t>(first_batch) * opt.batch_size);
@@ -345,7 +368,7 @@ void Loader::set_resolution(int resolution) {
 }
 std::optional<Batch> Loader::next() { return impl_->next(); }
 int64_t Loader::batches_per_epoch() const {
-  return static_cast<int64_t>(batches_per_rank(impl_->source->num_samples(), impl_->order_options(0)));
+  return static_cast<int64_t>(batches_per_rank(impl_->order_size(), impl_->order_options(0)));
 }
 int64_t Loader::num_samples() const { return static_cast<int64_t>(impl_->source->num_samples()); }
 int64_t Loader::num_classes() const { return impl_->num_classes; }

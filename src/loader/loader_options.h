@@ -2,6 +2,7 @@
 // What a Loader reads and how (no LibTorch here, so that configs can hold it).
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "augment/pipelines.h"
 #include "augment/transform.h"
@@ -37,6 +38,9 @@ struct LoaderOptions {
   bool strict = false;      // an unreadable sample is an error (default: reported and skipped)
   std::string list_cache_dir;  // ImageFolder paths: where the file list is cached ("" = not cached)
   DecodeBackend decode = DecodeBackend::kCpu;
+  // A subset of the file's samples (FFCV's `indices`); the orders, sharding and batch count apply
+  // to the subset as if it were the whole file. Empty = every sample.
+  std::vector<uint64_t> indices;
 };
 
 }  // namespace fastimg::loader

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <tuple>
 #include <vector>
@@ -141,6 +142,48 @@ TEST_F(LoaderTest, DropLastControlsTheShortBatch) {
   ASSERT_EQ(k.size(), 5u);
   EXPECT_EQ(k.back().images.size(0), 6);
   EXPECT_EQ(k.back().labels.size(0), 6);
+}
+
+TEST_F(LoaderTest, IndicesRestrictTheEpochToThatSubset) {
+  auto o = options(jpeg_path(), 2);
+  o.order = OrderKind::kRandom;
+  o.drop_last = false;
+  for (uint64_t i = 0; i < 70; i += 3) o.indices.push_back(i);  // 24 samples
+  Loader loader(o);
+  EXPECT_EQ(loader.batches_per_epoch(), 2);
+  format::Reader reader(jpeg_path());
+  const size_t label_field = reader.field_index("label");
+  std::multiset<int64_t> expected, seen;
+  for (uint64_t i : o.indices) expected.insert(reader.int_value(i, label_field));
+  for (auto& b : epoch(loader, 0))
+    for (int64_t k = 0; k < b.labels.size(0); ++k) seen.insert(b.labels[k].item<int64_t>());
+  EXPECT_EQ(seen, expected);
+  // Sequential over the subset is the subset in order; the crops equal those of the whole file's epoch.
+  o.order = OrderKind::kSequential;
+  o.indices = {5, 6, 7};
+  o.batch_size = 3;
+  Loader subset(o);
+  auto whole_options = options(jpeg_path(), 2);
+  whole_options.order = OrderKind::kSequential;
+  whole_options.batch_size = 1;
+  whole_options.transforms = augment::val_transforms();
+  o.transforms = augment::val_transforms();
+  Loader subset_val(o), whole(whole_options);
+  auto sub = epoch(subset_val, 0), all = epoch(whole, 0);
+  ASSERT_EQ(sub.size(), 1u);
+  for (int k = 0; k < 3; ++k) EXPECT_TRUE(torch::equal(sub[0].images[k], all[5 + k].images[0])) << k;
+  o.indices = {70};
+  EXPECT_THROW(
+      {
+        try {
+          Loader bad(o);
+        } catch (const Error& e) {
+          EXPECT_NE(std::string(e.what()).find("indices[0] = 70 is not a sample (the file has 70)"), std::string::npos)
+              << e.what();
+          throw;
+        }
+      },
+      Error);
 }
 
 TEST_F(LoaderTest, ShardedRanksGetEqualBatchCounts) {

@@ -1,0 +1,30 @@
+"""Writing and inspecting `.beton` files (what `fastimg write` and `fastimg inspect` do)."""
+import json
+import os
+
+import _fastimg
+
+
+def _writer_options(max_resolution, jpeg_fraction, jpeg_quality, page_size, workers, seed, shuffle, strict,
+                    progress):
+    return dict(max_resolution=max_resolution, jpeg_fraction=jpeg_fraction, jpeg_quality=jpeg_quality,
+                page_size=page_size, workers=workers, seed=seed, shuffle=shuffle, strict=strict, progress=progress)
+
+
+def write_imagefolder(folder, out, *, max_resolution=0, jpeg_fraction=1.0, jpeg_quality=90, page_size=1 << 23,
+                      workers=0, seed=0, shuffle=True, strict=False, progress=False):
+    """FOLDER/<class>/<image> to a .beton file; returns the report (written, skipped, errors, ...)."""
+    return _fastimg.write_imagefolder(os.fspath(folder), os.fspath(out), **_writer_options(
+        max_resolution, jpeg_fraction, jpeg_quality, page_size, workers, seed, shuffle, strict, progress))
+
+
+def write_webdataset(shards, out, *, max_resolution=0, jpeg_fraction=1.0, jpeg_quality=90, page_size=1 << 23,
+                     workers=0, seed=0, shuffle=True, strict=False, progress=False):
+    """WebDataset shards (a .tar, a glob or {a..b}; image + .cls per sample) to a .beton file."""
+    return _fastimg.write_webdataset(os.fspath(shards), os.fspath(out), **_writer_options(
+        max_resolution, jpeg_fraction, jpeg_quality, page_size, workers, seed, shuffle, strict, progress))
+
+
+def inspect(path):
+    """The header, fields, JPEG/raw split and size and label histograms of a .beton file, as a dict."""
+    return json.loads(_fastimg.inspect_json(os.fspath(path)))

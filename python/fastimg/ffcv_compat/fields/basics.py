@@ -1,0 +1,3 @@
+from .decoders import IntDecoder
+
+__all__ = ["IntDecoder"]

@@ -1,0 +1,3 @@
+from .decoders import CenterCropRGBImageDecoder, RandomResizedCropRGBImageDecoder, SimpleRGBImageDecoder
+
+__all__ = ["CenterCropRGBImageDecoder", "RandomResizedCropRGBImageDecoder", "SimpleRGBImageDecoder"]

@@ -1,0 +1,3 @@
+from .operation import Operation
+
+__all__ = ["Operation"]
