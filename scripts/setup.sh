@@ -32,13 +32,14 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # LibTorch comes from the torch wheel, pinned to the version the GPU machines run. torchvision,
-# schedulefree, tensorboard and numpy are test-only references.
+# schedulefree, tensorboard and numpy are test-only references; pytest runs the Python tests and
+# scikit-build-core builds the wheel of `pip install --no-build-isolation .`.
 PYTHON=${PYTHON:-python3}
-PIP_PACKAGES=(torch==2.11.0 torchvision==0.26.0 schedulefree==1.4.1 tensorboard==2.21.0 numpy pytest==8.3.4)
+PIP_PACKAGES=(torch==2.11.0 torchvision==0.26.0 schedulefree==1.4.1 tensorboard==2.21.0 numpy pytest==8.3.4 scikit-build-core==0.10.7)
 if ! "$PYTHON" - <<'PY' 2>/dev/null
 import importlib.metadata as m
 want = {"torch": "2.11.0", "torchvision": "0.26.0", "schedulefree": "1.4.1", "tensorboard": "2.21.0",
-        "pytest": "8.3.4"}
+        "pytest": "8.3.4", "scikit-build-core": "0.10.7"}
 for name, version in want.items():
     assert m.version(name).split("+")[0] == version, name
 import numpy
