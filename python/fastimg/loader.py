@@ -5,7 +5,7 @@ import numpy as np
 
 import _fastimg
 
-from ._tensor import batch_tensors
+from ._tensor import native_batches
 
 _ORDERS = ("random", "quasi_random", "sequential")
 
@@ -72,15 +72,7 @@ class Loader:
     def epoch(self, epoch, first_batch=0):
         """The batches of one epoch, starting at first_batch (a resume decodes nothing before it)."""
         self._native.start_epoch(epoch, first_batch)
-        return self._batches()
-
-    def _batches(self):
-        native = self._native
-        while True:
-            capsules = native.next()
-            if capsules is None:
-                return
-            yield batch_tensors(capsules)
+        return native_batches(self._native)
 
     def copies_queued(self, device):
         """Non-blocking copies from the last batch were queued on `device`'s current stream: its buffer

@@ -11,7 +11,9 @@ import torch
 
 import _fastimg
 
-from .._tensor import batch_tensors
+from .._tensor import native_batches
+from ..dataset import inspect
+from ..loader import _checked_indices
 from .fields import decoders
 from .pipeline.operation import Operation
 from . import transforms as ops
@@ -30,7 +32,7 @@ def _field_pipelines(fname, pipelines, custom_fields):
     """[(field name, field type, operations)] in the file's field order, the fields FFCV would load."""
     if custom_fields:
         raise ValueError(f"custom_fields ({', '.join(custom_fields)}) are not supported by fastimg.ffcv_compat")
-    fields = [(f["name"], f["type"]) for f in _fastimg_fields(fname)]
+    fields = [(f["name"], f["type"]) for f in inspect(fname)["fields"]]
     names = [name for name, _ in fields]
     for name in pipelines:
         if name not in names:
@@ -45,11 +47,6 @@ def _field_pipelines(fname, pipelines, custom_fields):
             operations = [decoders.SimpleRGBImageDecoder() if kind == "rgb_image" else decoders.IntDecoder()]
         chosen.append((name, kind, list(operations)))
     return chosen
-
-
-def _fastimg_fields(fname):
-    import json
-    return json.loads(_fastimg.inspect_json(fname))["fields"]
 
 
 class _ImagePlan:
@@ -169,11 +166,7 @@ class Loader:
 
     def _batches(self):
         native = self._native
-        while True:
-            capsules = native.next()
-            if capsules is None:
-                return
-            images, labels = batch_tensors(capsules)
+        for images, labels in native_batches(native):
             out = []
             for kind, steps, stage in self._outputs:
                 x = images if kind == "rgb_image" else labels.view(-1, 1)
@@ -210,7 +203,6 @@ def _native_loader(loader, image_field, label_field, plan, rank, world_size):
     options.batches_ahead = max(1, int(loader.batches_ahead))
     options.pin_memory = loader._to_cuda and torch.cuda.is_available()
     if loader.indices is not None:
-        from ..loader import _checked_indices
         options.indices = _checked_indices(loader.indices)
     options.image_field, options.label_field = image_field, label_field
     return _fastimg.Loader(options)
