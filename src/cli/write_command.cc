@@ -34,7 +34,9 @@ const bool registered = fastimg::cli::register_command(
            ->capture_default_str();
        app.add_option("--jpeg-fraction", o.jpeg_fraction, "Per-image probability of JPEG (else raw pixels)")
            ->capture_default_str();
-       app.add_option("--jpeg-quality", o.jpeg_quality, "JPEG quality 1..100")->capture_default_str();
+       app.add_option("--jpeg-quality", o.jpeg_quality, "JPEG quality 1..100 of re-encoded images")->capture_default_str();
+       app.add_flag("--reencode", o.reencode,
+                    "Decode and re-encode every JPEG (default: a 3-channel baseline JPEG within --max-res is stored as is)");
        app.add_option("--page-size", o.page_size, "Page size in bytes (power of two)")->capture_default_str();
        app.add_option("--workers", o.workers, "Decode/encode threads (0 = all cores)")->capture_default_str();
        app.add_option("--seed", o.seed, "Seed of the write order and JPEG/raw choices")->capture_default_str();
@@ -53,9 +55,10 @@ const bool registered = fastimg::cli::register_command(
          }
          // printf, not fmt: this file sees LibTorch's bundled fmt headers (the PCH), not the system's.
          for (const auto& error : report.errors) std::fprintf(stderr, "skipped: %s\n", error.c_str());
-         std::printf("wrote %s: %llu images (%llu JPEG, %llu raw), %llu skipped, %.1f MiB, %.1f s, %.0f images/s\n",
+         std::printf("wrote %s: %llu images (%llu JPEG, %llu of them as is, %llu raw), %llu skipped, %.1f MiB, %.1f s, %.0f images/s\n",
                      args->out.c_str(), static_cast<unsigned long long>(report.written),
-                     static_cast<unsigned long long>(report.jpeg), static_cast<unsigned long long>(report.raw),
+                     static_cast<unsigned long long>(report.jpeg), static_cast<unsigned long long>(report.passthrough),
+                     static_cast<unsigned long long>(report.raw),
                      static_cast<unsigned long long>(report.skipped), report.bytes / 1048576.0, report.seconds,
                      (report.written + report.skipped) / std::max(report.seconds, 1e-9));
        });

@@ -39,6 +39,7 @@ inline bool is_jpeg(std::span<const uint8_t> b) { return b.size() >= 3 && b[0] =
 // fastimg::Error("<what>: <problem>") for corrupt, truncated or unsupported data.
 Image decode_image(std::span<const uint8_t> bytes, const std::string& what);
 Image load_image_file(const std::string& path);
+std::vector<uint8_t> read_file(const std::string& path);  // the whole file; one-line error naming it
 
 // Baseline JFIF, 4:2:0, like OpenCV's imencode (what FFCV writes).
 std::vector<uint8_t> encode_jpeg(const ImageView& image, int quality);

@@ -128,14 +128,16 @@ Image decode_image(std::span<const uint8_t> bytes, const std::string& what) {
   return decode_with_opencv(bytes, what);
 }
 
-Image load_image_file(const std::string& path) {
+std::vector<uint8_t> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) fail("{}: cannot open: {}", path, std::strerror(errno));
   std::vector<uint8_t> bytes(static_cast<size_t>(in.tellg()));
   in.seekg(0);
   if (!in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size())))
     fail("{}: read failed", path);
-  return decode_image(bytes, path);
+  return bytes;
 }
+
+Image load_image_file(const std::string& path) { return decode_image(read_file(path), path); }
 
 }  // namespace fastimg::codec

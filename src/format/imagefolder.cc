@@ -80,7 +80,7 @@ WriteReport write_imagefolder(const std::string& dir, const std::string& out_pat
   LabeledImageSource source;
   source.size = folder.paths.size();
   source.name = [&](size_t i) { return folder.paths[i]; };
-  source.load = [&](size_t i) { return codec::load_image_file(folder.paths[i]); };
+  source.read = [&](size_t i) { return codec::read_file(folder.paths[i]); };
   source.label = [&](size_t i) { return folder.labels[i]; };
   return write_images(source, out_path, options);
 }

@@ -16,6 +16,7 @@
 #include <optional>
 #include <thread>
 
+#include "codec/jpeg_header.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/progress.h"
@@ -30,6 +31,7 @@ constexpr uint64_t kModeStream = 0x6d6f6465;     // "mode"
 
 struct Encoded {
   bool ok = false;
+  bool passthrough = false;  // the source's own JPEG bytes
   std::string error;
   ImageMode mode = ImageMode::kRaw;
   int width = 0, height = 0;
@@ -58,18 +60,43 @@ codec::Image limit_resolution(codec::Image image, int max_resolution) {
   return codec::resize_rgb(image.view(), w, h);
 }
 
+// A source JPEG that every reader decodes like a re-encoded one is stored as is.
+bool store_as_is(std::vector<uint8_t>& bytes, const WriterOptions& options, Encoded& e) {
+  const auto header = codec::parse_jpeg_header(bytes);
+  if (!codec::passthrough_obstacle(header).empty()) return false;
+  if (options.max_resolution > 0 && std::max(header->width, header->height) > options.max_resolution) return false;
+  if (bytes.size() > options.page_size) return false;
+  e.mode = ImageMode::kJpeg;
+  e.width = header->width;
+  e.height = header->height;
+  e.bytes = std::move(bytes);
+  e.passthrough = true;
+  return true;
+}
+
 Encoded encode_sample(const LabeledImageSource& source, size_t index, const WriterOptions& options) {
   Encoded e;
   try {
-    codec::Image image = limit_resolution(source.load(index), options.max_resolution);
+    Rng rng(derive_seed(options.seed, kModeStream, index));
+    const bool jpeg = rng.uniform() < options.jpeg_fraction;
+    e.label = source.label(index);
+    codec::Image image;
+    if (source.read) {
+      std::vector<uint8_t> bytes = source.read(index);
+      if (jpeg && !options.reencode && store_as_is(bytes, options, e)) {
+        e.ok = true;
+        return e;
+      }
+      image = codec::decode_image(bytes, source.name(index));
+    } else {
+      image = source.load(index);
+    }
+    image = limit_resolution(std::move(image), options.max_resolution);
     if (image.width > 65535 || image.height > 65535)
       fail("{}: image {}x{} is larger than the format's 65535 limit (use --max-res)", source.name(index),
            image.width, image.height);
-    Rng rng(derive_seed(options.seed, kModeStream, index));
-    const bool jpeg = rng.uniform() < options.jpeg_fraction;
     e.width = image.width;
     e.height = image.height;
-    e.label = source.label(index);
     if (jpeg) {
       e.mode = ImageMode::kJpeg;
       e.bytes = codec::encode_jpeg(image.view(), options.jpeg_quality);
@@ -248,6 +275,7 @@ WriteReport write_images(const LabeledImageSource& source, const std::string& ou
       const uint64_t ptr = packer.allocate(e.bytes, source.name(index));
       allocs.push_back({sample_id, ptr, e.bytes.size()});
       (e.mode == ImageMode::kJpeg ? report.jpeg : report.raw)++;
+      report.passthrough += e.passthrough;
       // One row: the packed image struct at its offset, the int64 label at its own, zero padding.
       std::vector<uint8_t> row(layout.row_size, 0);
       ImageMeta meta{static_cast<uint8_t>(e.mode), static_cast<uint16_t>(e.width), static_cast<uint16_t>(e.height), ptr};
@@ -296,11 +324,13 @@ WriteReport write_images(const LabeledImageSource& source, const std::string& ou
       {"max_resolution", options.max_resolution},
       {"jpeg_fraction", options.jpeg_fraction},
       {"jpeg_quality", options.jpeg_quality},
+      {"reencode", options.reencode},
       {"page_size", options.page_size},
       {"written", report.written},
       {"skipped", report.skipped},
       {"jpeg", report.jpeg},
       {"raw", report.raw},
+      {"passthrough", report.passthrough},
       {"errors", report.errors},
       {"sources", written_names},
   };

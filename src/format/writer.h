@@ -23,20 +23,28 @@ struct WriterOptions {
   bool shuffle = true;        // seeded shuffle of the write order
   int max_resolution = 0;     // longest side; larger images are shrunk (INTER_AREA); 0 = keep
   double jpeg_fraction = 1.0; // per-image probability of JPEG (else raw); 0 = all raw, 1 = all JPEG
-  int jpeg_quality = 90;
+  int jpeg_quality = 90;      // of re-encoded images (a passed-through JPEG keeps its own)
+  bool reencode = false;      // decode + re-encode every JPEG, even one that could be stored as is
   bool strict = false;        // an unreadable image is an error instead of being skipped
   bool progress = false;      // progress bar on stderr
 };
 
+// Give `read` for encoded files (JPEG, PNG, ...): a JPEG selected for JPEG storage that is a
+// 3-channel baseline stream within max_resolution is then stored as its own bytes, no decode, no
+// generation loss (codec/jpeg_header.h says which qualify); everything else is decoded. Give
+// `load` for images that exist only as pixels. Both are called from worker threads and may throw
+// fastimg::Error.
 struct LabeledImageSource {
   size_t size = 0;
-  std::function<std::string(size_t)> name;      // e.g. the path, for messages
-  std::function<codec::Image(size_t)> load;     // called from worker threads; may throw fastimg::Error
+  std::function<std::string(size_t)> name;           // e.g. the path, for messages
+  std::function<std::vector<uint8_t>(size_t)> read;  // encoded bytes
+  std::function<codec::Image(size_t)> load;          // decoded pixels, when there is no `read`
   std::function<int64_t(size_t)> label;
 };
 
 struct WriteReport {
   uint64_t written = 0, skipped = 0, jpeg = 0, raw = 0;
+  uint64_t passthrough = 0;           // JPEGs stored as their source bytes (counted in jpeg too)
   uint64_t bytes = 0;                 // final file size
   double seconds = 0;
   std::vector<std::string> errors;    // one "path: problem" line per skipped image

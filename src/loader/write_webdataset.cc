@@ -15,9 +15,10 @@ format::WriteReport write_webdataset(const std::string& shards, const std::strin
   format::LabeledImageSource images;
   images.size = source.num_samples();
   images.name = [&](size_t i) { return source.sample_name(i); };
-  images.load = [&](size_t i) {
-    std::vector<uint8_t> unused;
-    return codec::decode_image(source.sample(i, unused).bytes, source.sample_name(i));
+  images.read = [&](size_t i) {
+    std::vector<uint8_t> scratch;
+    const auto bytes = source.sample(i, scratch).bytes;
+    return std::vector<uint8_t>(bytes.begin(), bytes.end());
   };
   images.label = [&](size_t i) { return source.label(i); };
   format::WriteReport report = format::write_images(images, out_path, options);

@@ -38,6 +38,8 @@ struct JpegSpec {
   bool progressive = false;
   bool adobe_marker = true;  // for CMYK: libjpeg writes it by default
   int quality = 95;
+  int restart_interval = 0;  // MCUs between restart markers; 0 = none
+  int luma_h = 2, luma_v = 2;  // luma sampling factors: 2x2 = 4:2:0, 2x1 = 4:2:2, 1x1 = 4:4:4
 };
 
 // Encodes interleaved samples (components per in_space) with the libjpeg API.
@@ -57,6 +59,11 @@ inline std::vector<uint8_t> libjpeg_encode(const uint8_t* samples, int w, int h,
   if (spec.in_space == JCS_CMYK) jpeg_set_colorspace(&cinfo, JCS_CMYK);
   cinfo.write_Adobe_marker = spec.adobe_marker ? TRUE : FALSE;
   jpeg_set_quality(&cinfo, spec.quality, TRUE);
+  cinfo.restart_interval = static_cast<unsigned>(spec.restart_interval);
+  if (cinfo.num_components == 3) {
+    cinfo.comp_info[0].h_samp_factor = spec.luma_h;
+    cinfo.comp_info[0].v_samp_factor = spec.luma_v;
+  }
   if (spec.progressive) jpeg_simple_progression(&cinfo);
   jpeg_start_compress(&cinfo, TRUE);
   const int stride = w * cinfo.input_components;

@@ -78,5 +78,29 @@ TEST(FfcvInterop, FilesWrittenByFastimgLoadInFfcv) {
   EXPECT_NE(r.output.find("ffcv read 40 samples"), std::string::npos) << r.output;
 }
 
+// Source JPEGs stored as their own bytes (passthrough), with restart markers and 4:4:4/4:2:2/4:2:0
+// sampling, as a camera or another encoder would leave them: FFCV's decoder reads them all.
+TEST(FfcvInterop, PassedThroughJpegsWithRestartMarkersLoadInFfcv) {
+  SKIP_WITHOUT_FFCV();
+  fastimg::testing::TempDir tmp;
+  LabeledImageSource source;
+  source.size = 40;
+  source.name = [](size_t i) { return std::to_string(i); };
+  source.read = [](size_t i) {
+    fastimg::testing::JpegSpec spec;
+    spec.restart_interval = static_cast<int>(i % 3);
+    spec.luma_h = i % 2 == 0 ? 1 : 2;
+    spec.luma_v = i % 4 == 1 ? 2 : 1;
+    return fastimg::testing::libjpeg_encode(expected(static_cast<int64_t>(i)), spec);
+  };
+  source.label = [](size_t i) { return static_cast<int64_t>(i); };
+  WriterOptions o;
+  o.page_size = 1 << 16;
+  std::string path = (tmp / "passthrough.beton").string();
+  EXPECT_EQ(write_images(source, path, o).passthrough, 40u);
+  auto r = fastimg::testing::run_python("ffcv_interop.py", "read " + path + " 40");
+  EXPECT_NE(r.output.find("ffcv read 40 samples"), std::string::npos) << r.output;
+}
+
 }  // namespace
 }  // namespace fastimg::format

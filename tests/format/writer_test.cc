@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "codec/jpeg_header.h"
 #include "format/reader.h"
 #include "format/test_folders.h"
 #include "util/error.h"
@@ -267,6 +268,96 @@ TEST(WriteImages, SideCarRecordsTheWriteParameters) {
   EXPECT_EQ(json["seed"], 7);
   EXPECT_EQ(json["max_resolution"], 96);
   EXPECT_EQ(json["sources"].size(), 2u);
+}
+
+}  // namespace
+}  // namespace fastimg::format
+
+namespace fastimg::format {
+namespace {
+
+// Sample id -> its source path, from the side-car the writer leaves next to the file.
+std::vector<std::string> sources_of(const std::string& beton) {
+  auto text = fastimg::testing::read_bytes(beton + ".json");
+  return nlohmann::json::parse(text.begin(), text.end())["sources"].get<std::vector<std::string>>();
+}
+
+TEST(WritePassthrough, QualifyingJpegsAreStoredAsTheirSourceBytesForAnyWorkerCount) {
+  TempDir tmp;
+  auto folder = fastimg::testing::make_sample_folder(tmp, 4, 48);
+  auto o = small_options();
+  o.jpeg_fraction = 1.0;
+  o.max_resolution = 0;
+  o.page_size = 1 << 22;
+  o.workers = 1;
+  const std::string one = (tmp / "one.beton").string(), two = (tmp / "two.beton").string();
+  auto report = write_imagefolder(folder.string(), one, o);
+  o.workers = 2;
+  write_imagefolder(folder.string(), two, o);
+  EXPECT_TRUE(fastimg::testing::read_bytes(one) == fastimg::testing::read_bytes(two));
+  EXPECT_EQ(report.written, 48u);
+  EXPECT_GT(report.passthrough, 40u);
+
+  Reader r(one);
+  const auto sources = sources_of(one);
+  uint64_t identical = 0;
+  for (uint64_t s = 0; s < r.num_samples(); ++s) {
+    auto source = fastimg::testing::read_bytes(sources[s]);
+    auto stored = r.image_data(s, 0);
+    const bool qualifies = codec::passthrough_obstacle(codec::parse_jpeg_header(source)).empty();
+    EXPECT_EQ(qualifies, std::equal(stored.begin(), stored.end(), source.begin(), source.end())) << sources[s];
+    if (qualifies) {
+      auto header = codec::parse_jpeg_header(source);
+      const auto meta = r.image_meta(s, 0);
+      const int width = meta.width, height = meta.height;
+      EXPECT_EQ(width, header->width);
+      EXPECT_EQ(height, header->height);
+    }
+    identical += qualifies;
+  }
+  EXPECT_EQ(identical, report.passthrough);
+}
+
+TEST(WritePassthrough, ReencodeAndMaxResolutionAndRawChoicesStillDecode) {
+  TempDir tmp;
+  auto folder = fastimg::testing::make_sample_folder(tmp, 2, 24);
+  auto o = small_options();
+  o.jpeg_fraction = 1.0;
+  o.max_resolution = 0;
+  o.page_size = 1 << 22;
+  o.reencode = true;
+  const std::string forced = (tmp / "forced.beton").string();
+  EXPECT_EQ(write_imagefolder(folder.string(), forced, o).passthrough, 0u);
+  Reader rf(forced);
+  const auto forced_sources = sources_of(forced);
+  for (uint64_t s = 0; s < rf.num_samples(); ++s) {
+    auto stored = rf.image_data(s, 0);
+    auto source = fastimg::testing::read_bytes(forced_sources[s]);
+    EXPECT_FALSE(std::equal(stored.begin(), stored.end(), source.begin(), source.end())) << forced_sources[s];
+  }
+
+  // ImageNet's images are about 500 px: at --max-res 400 only those that already fit pass through.
+  o.reencode = false;
+  o.max_resolution = 400;
+  const std::string limited = (tmp / "limited.beton").string();
+  auto report = write_imagefolder(folder.string(), limited, o);
+  Reader rl(limited);
+  const auto sources = sources_of(limited);
+  uint64_t fitting = 0;
+  for (uint64_t s = 0; s < rl.num_samples(); ++s) {
+    auto header = codec::parse_jpeg_header(fastimg::testing::read_bytes(sources[s]));
+    ASSERT_TRUE(header.has_value());
+    const auto meta = rl.image_meta(s, 0);
+    const int width = meta.width, height = meta.height;
+    EXPECT_LE(std::max(width, height), 400);
+    fitting += std::max(header->width, header->height) <= 400 && codec::passthrough_obstacle(header).empty();
+  }
+  EXPECT_EQ(report.passthrough, fitting);
+  EXPECT_LT(report.passthrough, report.written);
+
+  o.max_resolution = 0;
+  o.jpeg_fraction = 0;  // raw storage decodes the source
+  EXPECT_EQ(write_imagefolder(folder.string(), (tmp / "raw.beton").string(), o).passthrough, 0u);
 }
 
 }  // namespace

@@ -26,6 +26,16 @@ def test_write_is_byte_identical_for_any_worker_count(sample_folder, tmp_path):
     assert one.read_bytes() == two.read_bytes()
 
 
+def test_passthrough_keeps_source_jpegs_and_reencode_forces_a_new_encoding(sample_folder, tmp_path):
+    kept = fastimg.write_imagefolder(sample_folder, tmp_path / "kept.beton", workers=2)
+    forced = fastimg.write_imagefolder(sample_folder, tmp_path / "forced.beton", workers=2, reencode=True)
+    assert kept["written"] == forced["written"] == 256
+    assert kept["passthrough"] > 200 and forced["passthrough"] == 0
+    data = (tmp_path / "kept.beton").read_bytes()
+    stored = sum(data.find(p.read_bytes()) >= 0 for p in sorted(sample_folder.glob("*/*")))
+    assert stored == kept["passthrough"]  # byte for byte
+
+
 def test_write_webdataset(tmp_path, sample_folder):
     import tarfile
     shard = tmp_path / "shard-0.tar"
@@ -37,6 +47,7 @@ def test_write_webdataset(tmp_path, sample_folder):
             tar.add(cls, arcname=cls.name)
     report = fastimg.write_webdataset(shard, tmp_path / "wds.beton", workers=2)
     assert report["written"] == 12
+    assert report["passthrough"] > 0  # WebDataset JPEGs are stored as their own bytes too
     assert fastimg.inspect(tmp_path / "wds.beton")["labels"]["num_classes"] == 3
 
 

@@ -1,0 +1,36 @@
+#pragma once
+// What a JPEG's markers say before any entropy decoding: the frame type, size, components,
+// restart interval, and whether the stream is one complete interleaved baseline scan. The writer
+// uses it to store a source JPEG as its own bytes when every decoder we run (libjpeg-turbo's
+// crop decode, nvJPEG's hardware path, FFCV's OpenCV) reads it the same way as a re-encoded one.
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+namespace fastimg::codec {
+
+struct JpegHeader {
+  int width = 0, height = 0;
+  int components = 0;
+  int precision = 0;
+  uint8_t frame_marker = 0;       // 0xC0 baseline, 0xC1 extended, 0xC2 progressive, ...
+  int restart_interval = 0;       // MCUs between restart markers (DRI); 0 = none
+  int adobe_transform = -1;       // APP14 "Adobe" colour transform; -1 = no such marker
+  bool jfif = false;              // APP0 "JFIF"
+  uint8_t component_ids[4] = {};
+  int scan_components = 0;        // components in the first scan
+  bool single_scan_to_eoi = false;  // after the first scan, only restart markers and then EOI
+  bool truncated = false;           // the data ends inside the first scan (no EOI)
+};
+
+// nullopt when the bytes are not a JPEG or its marker structure is damaged (truncated segment,
+// no frame before the scan, no scan). The entropy-coded data is scanned for markers only (a fast
+// byte search), not decoded.
+std::optional<JpegHeader> parse_jpeg_header(std::span<const uint8_t> bytes);
+
+// Empty when a stream can be stored as it is: baseline (SOF0), 8-bit, three YCbCr components in
+// one interleaved scan that runs to EOI, its height in the frame header. Otherwise the reason it must be re-encoded ("progressive", "grayscale", "CMYK", "truncated", ...).
+std::string passthrough_obstacle(const std::optional<JpegHeader>& header);
+
+}  // namespace fastimg::codec
