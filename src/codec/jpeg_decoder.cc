@@ -131,6 +131,14 @@ JpegInfo JpegDecoder::read_header(std::span<const uint8_t> jpeg, std::string_vie
 
 void JpegDecoder::decode_crop_resize(std::span<const uint8_t> jpeg, Rect crop, int out_w, int out_h, bool flip,
                                      uint8_t* dst, size_t dst_stride, std::string_view what) {
+  if (restart_cut_) {
+    if (const auto cut = cut_to_restart_intervals(jpeg, crop, cut_)) {
+      jpeg = cut_.stream;
+      crop.x -= cut->x;
+      crop.y -= cut->y;
+      ++restart_cuts_;
+    }
+  }
   jpeg_decompress_struct& cinfo = state_->cinfo;
   // Plain locals only below: a longjmp skips destructors.
   if (setjmp(state_->err.jump)) {

@@ -7,7 +7,9 @@
 // training crops do so), else from the exact fractional window (resample_window). Unscaled
 // crops shrunk 2x or more use INTER_AREA like FFCV; upscales are bilinear. The libjpeg state and
 // the scratch buffers live as long as the decoder, so steady-state decoding allocates nothing of
-// ours (scratch_reallocations() counts).
+// ours (scratch_reallocations() counts). A stream with restart markers that tile MCU rows is first
+// cut to the restart intervals overlapping the crop (codec/restart_cut.h), so rows above the crop
+// and columns beside it are not even entropy-decoded.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "codec/image.h"
+#include "codec/restart_cut.h"
 
 namespace fastimg::codec {
 
@@ -48,6 +51,9 @@ class JpegDecoder {
   int last_scale_num() const { return last_scale_num_; }
   // Off: crop at full resolution only (the benchmark measures what DCT scaling gains).
   void set_dct_scaling(bool on) { dct_scaling_ = on; }
+  // Off: entropy-decode whole rows even where restart markers would allow a cut (for benchmarks).
+  void set_restart_cut(bool on) { restart_cut_ = on; }
+  uint64_t restart_cuts() const { return restart_cuts_; }  // decodes that used a cut stream
 
  private:
   struct State;
@@ -58,6 +64,9 @@ class JpegDecoder {
   uint64_t scratch_reallocations_ = 0;
   int last_scale_num_ = 8;
   bool dct_scaling_ = true;
+  bool restart_cut_ = true;
+  uint64_t restart_cuts_ = 0;
+  RestartCutScratch cut_;
 };
 
 // The smallest M in 1..8 such that ceil(crop * M / 8) >= out in both directions (8 if upscaling).

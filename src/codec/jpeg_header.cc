@@ -2,6 +2,7 @@
 // that may legally sit inside it (stuffed 0xFF00, restarts RST0-7, fill bytes) until EOI.
 #include "codec/jpeg_header.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace fastimg::codec {
@@ -15,11 +16,16 @@ bool is_restart_marker(uint8_t m) { return m >= 0xD0 && m <= 0xD7; }
 void read_segment(uint8_t marker, const uint8_t* d, size_t n, JpegHeader& h, bool& have_frame) {
   if (is_frame_marker(marker) && n >= 6) {
     h.frame_marker = marker;
+    h.max_h = h.max_v = 1;
     h.precision = d[0];
     h.height = be16(d + 1);
     h.width = be16(d + 3);
     h.components = d[5];
-    for (int c = 0; c < h.components && c < 4 && 6 + 3 * static_cast<size_t>(c) < n; ++c) h.component_ids[c] = d[6 + 3 * c];
+    for (int c = 0; c < h.components && 8 + 3 * static_cast<size_t>(c) < n; ++c) {
+      if (c < 4) h.component_ids[c] = d[6 + 3 * c];
+      h.max_h = std::max(h.max_h, d[7 + 3 * c] >> 4);
+      h.max_v = std::max(h.max_v, d[7 + 3 * c] & 15);
+    }
     have_frame = n >= 6 + 3 * static_cast<size_t>(h.components);
   } else if (marker == 0xDD && n >= 2) {
     h.restart_interval = be16(d);
@@ -48,7 +54,7 @@ void walk_scan(const uint8_t* p, const uint8_t* end, JpegHeader& h) {
 
 }  // namespace
 
-std::optional<JpegHeader> parse_jpeg_header(std::span<const uint8_t> bytes) {
+std::optional<JpegHeader> parse_jpeg_header(std::span<const uint8_t> bytes, bool check_scan) {
   const uint8_t* p = bytes.data();
   const uint8_t* end = p + bytes.size();
   if (bytes.size() < 4 || p[0] != 0xFF || p[1] != 0xD8) return std::nullopt;
@@ -70,9 +76,11 @@ std::optional<JpegHeader> parse_jpeg_header(std::span<const uint8_t> bytes) {
     if (marker == 0xDA) {
       if (!have_frame || n < 1) return std::nullopt;
       h.scan_components = data[0];
-      walk_scan(p, end, h);
+      h.scan_data_offset = static_cast<size_t>(p - bytes.data());
+      if (check_scan) walk_scan(p, end, h);
       return h;
     }
+    if (is_frame_marker(marker)) h.frame_offset = static_cast<size_t>(data - bytes.data());
     read_segment(marker, data, n, h, have_frame);
   }
   return std::nullopt;

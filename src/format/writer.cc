@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "codec/jpeg_header.h"
+#include "codec/restart_encode.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/progress.h"
@@ -69,6 +70,9 @@ bool store_as_is(std::vector<uint8_t>& bytes, const WriterOptions& options, Enco
   e.mode = ImageMode::kJpeg;
   e.width = header->width;
   e.height = header->height;
+  if (options.restart_interval > 0 && !codec::has_row_tiling_restarts(bytes))
+    bytes = codec::add_restart_markers(bytes, options.restart_interval, "JPEG");
+  if (bytes.size() > options.page_size) return false;
   e.bytes = std::move(bytes);
   e.passthrough = true;
   return true;
@@ -99,7 +103,9 @@ Encoded encode_sample(const LabeledImageSource& source, size_t index, const Writ
     e.height = image.height;
     if (jpeg) {
       e.mode = ImageMode::kJpeg;
-      e.bytes = codec::encode_jpeg(image.view(), options.jpeg_quality);
+      e.bytes = options.restart_interval > 0
+                    ? codec::encode_jpeg_with_restarts(image.view(), options.jpeg_quality, options.restart_interval)
+                    : codec::encode_jpeg(image.view(), options.jpeg_quality);
     } else {
       e.mode = ImageMode::kRaw;
       e.bytes = std::move(image.pixels);
@@ -219,6 +225,8 @@ void validate_options(const WriterOptions& o, const std::string& out_path) {
     fail("{}: JPEG fraction {} must be in [0, 1]", out_path, o.jpeg_fraction);
   if (o.jpeg_quality < 1 || o.jpeg_quality > 100) fail("{}: JPEG quality {} must be in 1..100", out_path, o.jpeg_quality);
   if (o.max_resolution < 0) fail("{}: max resolution {} must be >= 0", out_path, o.max_resolution);
+  if (o.restart_interval < 0 || o.restart_interval > 4096)
+    fail("{}: restart interval {} must be in 0..4096 MCUs", out_path, o.restart_interval);
 }
 
 }  // namespace
@@ -325,6 +333,7 @@ WriteReport write_images(const LabeledImageSource& source, const std::string& ou
       {"jpeg_fraction", options.jpeg_fraction},
       {"jpeg_quality", options.jpeg_quality},
       {"reencode", options.reencode},
+      {"restart_interval", options.restart_interval},
       {"page_size", options.page_size},
       {"written", report.written},
       {"skipped", report.skipped},

@@ -25,6 +25,9 @@ struct WriterOptions {
   double jpeg_fraction = 1.0; // per-image probability of JPEG (else raw); 0 = all raw, 1 = all JPEG
   int jpeg_quality = 90;      // of re-encoded images (a passed-through JPEG keeps its own)
   bool reencode = false;      // decode + re-encode every JPEG, even one that could be stored as is
+  int restart_interval = 0;   // JPEG restart markers about every N MCUs, tiling MCU rows (0 = none):
+                              // the loader then entropy-decodes only the intervals a crop overlaps;
+                              // a passed-through JPEG without them is re-wrapped losslessly
   bool strict = false;        // an unreadable image is an error instead of being skipped
   bool progress = false;      // progress bar on stderr
 };

@@ -17,10 +17,11 @@ namespace fastimg::python {
 namespace {
 
 format::WriterOptions writer_options(int max_resolution, double jpeg_fraction, int jpeg_quality, bool reencode,
-                                     uint32_t page_size, int workers, uint64_t seed, bool shuffle, bool strict,
+                                     int restart_interval, uint32_t page_size, int workers, uint64_t seed, bool shuffle, bool strict,
                                      bool progress) {
   format::WriterOptions o;
   o.reencode = reencode;
+  o.restart_interval = restart_interval;
   o.max_resolution = max_resolution;
   o.jpeg_fraction = jpeg_fraction;
   o.jpeg_quality = jpeg_quality;
@@ -51,10 +52,10 @@ void def_writer(py::module_& m, const char* name, const char* source_arg, Write 
   m.def(
       name,
       [write](const std::string& source, const std::string& out, int max_resolution, double jpeg_fraction,
-              int jpeg_quality, bool reencode, uint32_t page_size, int workers, uint64_t seed, bool shuffle,
-              bool strict, bool progress) {
-        const auto options = writer_options(max_resolution, jpeg_fraction, jpeg_quality, reencode, page_size, workers,
-                                            seed, shuffle, strict, progress);
+              int jpeg_quality, bool reencode, int restart_interval, uint32_t page_size, int workers, uint64_t seed,
+              bool shuffle, bool strict, bool progress) {
+        const auto options = writer_options(max_resolution, jpeg_fraction, jpeg_quality, reencode, restart_interval,
+                                            page_size, workers, seed, shuffle, strict, progress);
         format::WriteReport report;
         {
           py::gil_scoped_release release;
@@ -63,7 +64,8 @@ void def_writer(py::module_& m, const char* name, const char* source_arg, Write 
         return report_dict(report);
       },
       py::arg(source_arg), py::arg("out"), py::kw_only(), py::arg("max_resolution") = 0, py::arg("jpeg_fraction") = 1.0,
-      py::arg("jpeg_quality") = 90, py::arg("reencode") = false, py::arg("page_size") = format::kDefaultPageSize, py::arg("workers") = 0,
+      py::arg("jpeg_quality") = 90, py::arg("reencode") = false, py::arg("restart_interval") = 0,
+      py::arg("page_size") = format::kDefaultPageSize, py::arg("workers") = 0,
       py::arg("seed") = 0, py::arg("shuffle") = true, py::arg("strict") = false, py::arg("progress") = false);
 }
 

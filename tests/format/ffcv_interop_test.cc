@@ -96,6 +96,7 @@ TEST(FfcvInterop, PassedThroughJpegsWithRestartMarkersLoadInFfcv) {
   source.label = [](size_t i) { return static_cast<int64_t>(i); };
   WriterOptions o;
   o.page_size = 1 << 16;
+  o.restart_interval = 4;  // the sources without restart markers get them, losslessly
   std::string path = (tmp / "passthrough.beton").string();
   EXPECT_EQ(write_images(source, path, o).passthrough, 40u);
   auto r = fastimg::testing::run_python("ffcv_interop.py", "read " + path + " 40");

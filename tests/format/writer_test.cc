@@ -8,6 +8,7 @@
 #include <set>
 
 #include "codec/jpeg_header.h"
+#include "codec/restart_encode.h"
 #include "format/reader.h"
 #include "format/test_folders.h"
 #include "util/error.h"
@@ -358,6 +359,43 @@ TEST(WritePassthrough, ReencodeAndMaxResolutionAndRawChoicesStillDecode) {
   o.max_resolution = 0;
   o.jpeg_fraction = 0;  // raw storage decodes the source
   EXPECT_EQ(write_imagefolder(folder.string(), (tmp / "raw.beton").string(), o).passthrough, 0u);
+}
+
+}  // namespace
+}  // namespace fastimg::format
+
+namespace fastimg::format {
+namespace {
+
+// --restart-interval: every stored JPEG can be cut by the loader; passed-through ones keep their
+// pixels exactly (lossless re-wrap), re-encoded ones are written with markers directly.
+TEST(WriteRestartMarkers, EveryStoredJpegHasRowTilingRestartIntervals) {
+  TempDir tmp;
+  auto folder = fastimg::testing::make_sample_folder(tmp, 2, 24);
+  auto o = small_options();
+  o.jpeg_fraction = 1.0;
+  o.max_resolution = 500;  // some pass through, some are re-encoded
+  o.page_size = 1 << 22;
+  o.restart_interval = 4;
+  const std::string out = (tmp / "rst.beton").string();
+  auto report = write_imagefolder(folder.string(), out, o);
+  EXPECT_GT(report.passthrough, 0u);
+  EXPECT_LT(report.passthrough, report.written);
+  Reader r(out);
+  const auto sources = sources_of(out);
+  for (uint64_t s = 0; s < r.num_samples(); ++s) {
+    auto stored = r.image_data(s, 0);
+    EXPECT_TRUE(codec::has_row_tiling_restarts(stored)) << sources[s];
+    auto source = fastimg::testing::read_bytes(sources[s]);
+    const auto header = codec::parse_jpeg_header(source);
+    if (codec::passthrough_obstacle(header).empty() && std::max(header->width, header->height) <= 500) {
+      const codec::Image a = codec::decode_image(source, sources[s]);
+      const codec::Image b = codec::decode_image(stored, "stored");
+      EXPECT_TRUE(a.pixels == b.pixels) << sources[s];
+    }
+  }
+  o.restart_interval = -1;
+  EXPECT_THROW(write_imagefolder(folder.string(), (tmp / "bad.beton").string(), o), Error);
 }
 
 }  // namespace

@@ -1,0 +1,39 @@
+#pragma once
+// Entropy decoding only where a crop is. A restart marker resets the DC predictors, so every
+// restart interval of a baseline stream decodes on its own: the intervals that overlap a crop,
+// renumbered and framed by the source's own tables and a frame header of the smaller size, are a
+// valid JPEG of just that region. Streams whose intervals tile MCU rows qualify (an interval is k
+// MCUs of one row, k dividing the row, or k whole rows); `fastimg write --restart-interval`
+// writes such streams (restart_interval_for chooses k).
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "codec/image.h"
+
+namespace fastimg::codec {
+
+struct RestartCutScratch {
+  std::vector<uint8_t> stream;          // the region's JPEG
+  std::vector<uint32_t> begins, ends;   // entropy byte ranges of the source's intervals
+};
+
+// The region's origin in the source image (a multiple of the MCU size).
+struct RestartCut {
+  int x = 0, y = 0;
+  int width = 0, height = 0;
+};
+
+// Builds scratch.stream for the intervals overlapping `crop`; nullopt (nothing to gain or not
+// possible) when the stream has no restart markers, its intervals do not tile MCU rows, it is not
+// one baseline scan, the crop is outside the image, or the region would start at the image's
+// top-left corner and span its full width (the ordinary decode stops after the crop anyway).
+std::optional<RestartCut> cut_to_restart_intervals(std::span<const uint8_t> jpeg, Rect crop, RestartCutScratch& scratch);
+
+// Restart interval in MCUs for an image `mcus_per_row` MCUs wide: the largest divisor of the row
+// that is at most `target` (so that intervals tile rows), or the whole row when every divisor is
+// below target / 2 (a prime width would otherwise give one marker per MCU).
+int restart_interval_for(int mcus_per_row, int target);
+
+}  // namespace fastimg::codec
