@@ -1,4 +1,4 @@
-// fastimg train --config F.toml [--set key=value ...]
+// fastimg train --config F.toml [--data-config D.toml] [--set key=value ...]
 #include <fmt/format.h>
 
 #include "cli/command.h"
@@ -11,6 +11,7 @@ namespace {
 
 struct TrainArgs {
   std::string config;
+  std::string data_config;
   std::vector<std::string> overrides;
   bool json = false;
   bool print_config = false;
@@ -19,7 +20,10 @@ struct TrainArgs {
 
 void setup(CLI::App& app) {
   auto args = std::make_shared<TrainArgs>();
-  app.add_option("--config", args->config, "TOML (or FFCV YAML) config file (keys: --help-config, docs/config.md)");
+  app.add_option("--config", args->config,
+                 "TOML config (keys: --help-config, docs/config.md), FFCV YAML, or a Reproduce-ResNet train TOML");
+  app.add_option("--data-config", args->data_config,
+                 "the Reproduce-ResNet data TOML (config/data/imagenet.toml) for its train TOML in --config");
   app.add_option("--set", args->overrides, "override one key, e.g. --set optimizer.lr=0.2 (repeatable)");
   app.add_flag("--json", args->json, "print the final summary as one JSON object");
   app.add_flag("--print-config", args->print_config, "print the resolved config (TOML) and exit");
@@ -29,7 +33,7 @@ void setup(CLI::App& app) {
       fmt::print("{}", train::config_reference_markdown());
       return;
     }
-    auto config = train::load_config(args->config, args->overrides);
+    auto config = train::load_config(args->config, args->overrides, args->data_config);
     if (args->print_config) {
       fmt::print("{}", train::to_toml(config));
       return;

@@ -6,6 +6,7 @@
 
 #include "train/config_schema.h"
 #include "train/ffcv_yaml_config.h"
+#include "train/rr_toml_config.h"
 #include "util/error.h"
 
 namespace fastimg::train {
@@ -92,9 +93,14 @@ void validate_config(const TrainConfig& c, const std::string& origin) {
   }
 }
 
-TrainConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
+TrainConfig load_config(const std::string& path, const std::vector<std::string>& overrides,
+                        const std::string& data_config) {
   TrainConfig config;
   const bool yaml = path.ends_with(".yaml") || path.ends_with(".yml");
+  if (!data_config.empty() && (yaml || path.empty()))
+    fail("--data-config {}: goes with a Reproduce-ResNet train config given as --config (e.g. "
+         "config/train/resnet50-sgd.toml)",
+         data_config);
   if (yaml) {
     apply_ffcv_yaml(config, path);
   } else if (!path.empty()) {
@@ -105,7 +111,14 @@ TrainConfig load_config(const std::string& path, const std::vector<std::string>&
       const auto& where = e.source().begin;
       fail("{}:{}:{}: {}", path, where.line, where.column, e.description());
     }
-    apply_table(config, table, "", path);
+    // The reproduction project's files are told apart by their top-level keys (fastimg's are all
+    // sections of its own); either file of the pair, or --data-config, selects that reader.
+    std::vector<std::string> top_level;
+    for (const auto& [name, node] : table) top_level.emplace_back(name.str());
+    if (!data_config.empty() || reproduce_resnet_file_kind(top_level) != ReproduceResNetFile::kNone)
+      apply_reproduce_resnet_toml(config, path, data_config);
+    else
+      apply_table(config, table, "", path);
   }
   for (const auto& o : overrides) apply_override(config, o, "--set " + o);
   validate_config(config, path.empty() ? "config" : path);

@@ -107,7 +107,11 @@ struct TrainConfig {
 
 // Reads the TOML (or FFCV YAML) file (may be empty = all defaults), applies "key=value" overrides,
 // then checks the settings against each other. Every error names the key and where it came from.
-TrainConfig load_config(const std::string& path, const std::vector<std::string>& overrides);
+// A train config of the reproduction project (a TOML file with its top-level keys: batch_size,
+// arch, [optim], ...) is read together with its data config `data_config` (rr_toml_config.h);
+// `data_config` is for that pair only.
+TrainConfig load_config(const std::string& path, const std::vector<std::string>& overrides,
+                        const std::string& data_config = "");
 // Parses TOML text (e.g. the config stored in a checkpoint); `origin` names it in errors.
 TrainConfig parse_config_text(const std::string& toml_text, const std::string& origin);
 // Applies one "key=value" override; `origin` names where it came from for errors.

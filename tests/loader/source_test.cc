@@ -465,6 +465,7 @@ TEST_F(SourceTest, TrainRunsFromAnImageFolderAndFromShards) {
     const std::string cmd = testing::fastimg_exe().string() + " train --config " +
                             (testing::source_dir() / "configs/rr/resnet18-sgd.toml").string() + " --set 'data.train=" +
                             data + "' --set 'data.val=\"\"' --set data.batch_size=4 --set data.threads=2" +
+                            " --set data.global_batch_size=0" +  // the recipe's global batch would win
                             " --set train.min_res=32 --set train.max_res=32 --set validation.res=32" +
                             " --set train.max_steps_per_epoch=2 --set train.stop_after_epochs=1" +
                             " --set output.progress=false --set train.device=cpu --set output.run_dir=" + run + " 2>&1";

@@ -217,6 +217,7 @@ TEST_F(EndToEnd, EveryShippedConfigRunsAFewSteps) {
     c.data.val_path = "";  // evaluation is covered elsewhere; here: every recipe's training step
     c.output.run_dir = (*dir_ / ("cfg-" + entry.path().stem().string())).string();
     c.data.train.batch_size = vit ? 2 : 4;
+    c.data.global_batch_size = 0;  // a recipe's global batch (configs/rr) would override the tiny one
     c.train.resolution.min_res = c.train.resolution.max_res = c.validation.res = res;
     c.train.max_steps_per_epoch = 2;
     c.train.stop_after_epochs = 1;
@@ -399,6 +400,68 @@ TEST_F(EndToEnd, SlurmScriptCheckpointsAndRequeuesOnItsTimeLimitSignal) {
       fmt::format("{} train {}", testing::fastimg_exe().string(), cli_args(*dir_ / "train.beton", *dir_ / "slurm-straight", "")));
   ASSERT_EQ(straight.exit_code, 0) << straight.output;
   expect_same_weights(run / "last.pt", *dir_ / "slurm-straight" / "last.pt", tiny_config("x"));
+}
+
+}  // namespace
+}  // namespace fastimg::train
+
+namespace fastimg::train {
+namespace {
+
+// The reproduction project's own files on the command line (tests/train/data/reproduce_resnet):
+// `fastimg train --config <its train TOML> --data-config <its data TOML>` trains a few steps, and
+// the run's resolved config.toml holds the values those files give (docs/reference/reproduce-resnet.md).
+TEST_F(EndToEnd, ReproduceResNetFilesTrainFromTheCommandLine) {
+  const std::string exe = testing::fastimg_exe().string();
+  const auto fixtures = testing::source_dir() / "tests/train/data/reproduce_resnet/config";
+  const std::string data_config = (fixtures / "data" / "imagenet.toml").string();
+  const struct {
+    const char* name;
+    const char* optimizer;
+    double lr;
+    BnRecalibration recalibration;
+  } recipes[] = {{"resnet18-sgd", "sgd", 1.0, BnRecalibration::kFinal},
+                 {"resnet50-sf-sgd", "sgd_schedule_free", 10.0, BnRecalibration::kEvery},
+                 {"resnet18-sgd-sam-v1", "sam", 1.0, BnRecalibration::kFinal}};
+  for (const auto& r : recipes) {
+    SCOPED_TRACE(r.name);
+    const std::string train_config = (fixtures / "train" / (std::string(r.name) + ".toml")).string();
+    const auto run = *dir_ / (std::string("rr-cli-") + r.name);
+    // The data config names ImageNet shards: the generated files and a small model stand in.
+    const std::string cmd = fmt::format(
+        "{} train --config {} --data-config {} --set data.train={} --set data.val={} --set model.arch=resnet_mini "
+        "--set data.global_batch_size=8 --set data.threads=2 --set train.min_res=32 --set train.max_res=32 "
+        "--set validation.res=32 --set validation.bn_recalibration_samples=16 --set train.max_steps_per_epoch=2 "
+        "--set train.stop_after_epochs=1 --set train.log_every=1 --set output.progress=false "
+        "--set train.device=cpu --set output.run_dir={} 2>&1",
+        exe, train_config, data_config, (*dir_ / "train.beton").string(), (*dir_ / "val.beton").string(),
+        run.string());
+    const auto result = testing::run_command(cmd);
+    ASSERT_EQ(result.exit_code, 0) << cmd << "\n" << result.output;
+    EXPECT_TRUE(std::filesystem::exists(run / "last.pt"));
+    EXPECT_TRUE(std::filesystem::exists(run / "summary.json"));
+    // Values only the reference files set (the --set keys above aside), read back from the run.
+    const TrainConfig c = load_config((run / "config.toml").string(), {});
+    EXPECT_EQ(c.optimizer.name, r.optimizer);
+    EXPECT_DOUBLE_EQ(c.optimizer.lr, r.lr);
+    EXPECT_EQ(c.optimizer.no_decay_rule, "name");
+    EXPECT_FALSE(c.optimizer.decay_bn_and_bias);
+    EXPECT_EQ(c.augment.crop.attempts, 100);
+    EXPECT_DOUBLE_EQ(c.augment.crop.scale_min, 0.1);
+    EXPECT_DOUBLE_EQ(c.augment.crop.ratio_min, 0.8);
+    EXPECT_DOUBLE_EQ(c.augment.crop.ratio_max, 1.25);
+    EXPECT_EQ(c.validation.augment.mode, augment::CenterCropMode::kResizeThenCrop);
+    EXPECT_DOUBLE_EQ(c.validation.augment.crop_ratio, 1.0);
+    EXPECT_EQ(c.validation.bn_recalibration, r.recalibration);
+    EXPECT_EQ(c.train.precision, Precision::kFp16);
+    EXPECT_EQ(c.model.options.num_classes, 1000);
+    EXPECT_EQ(c.epochs(), 90);
+  }
+  // The train file alone is refused, saying what is missing.
+  const std::string train_only = (fixtures / "train" / "resnet50-sgd.toml").string();
+  const auto alone = testing::run_command(fmt::format("{} train --config {} --print-config 2>&1", exe, train_only));
+  EXPECT_NE(alone.exit_code, 0);
+  EXPECT_NE(alone.output.find("--data-config"), std::string::npos) << alone.output;
 }
 
 }  // namespace

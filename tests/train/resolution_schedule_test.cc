@@ -21,5 +21,11 @@ TEST(ResolutionSchedule, InterpolatesAndRoundsToMultiple) {
   EXPECT_EQ(resolution_at_epoch(9, 64, 128, 2, 6, 16), 128);
 }
 
+// The reproduction recipes train at a constant 176 px with the default 11 -> 13 ramp: epoch 12
+// must stay 176 (FFCV's rounding of the midpoint would give 192).
+TEST(ResolutionSchedule, AConstantResolutionIsNeverRounded) {
+  for (int64_t e = 0; e < 90; ++e) EXPECT_EQ(resolution_at_epoch(e, 176, 176, 11, 13), 176) << e;
+}
+
 }  // namespace
 }  // namespace fastimg::train
