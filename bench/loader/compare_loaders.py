@@ -11,9 +11,10 @@ output, no GPU) with the same number of worker threads/processes:
                RandomHorizontalFlip + PILToTensor, DataLoader(num_workers=THREADS)
 
 The dataset is ../shared/data/imagenet-sample replicated (symlinks) into an ImageFolder of COUNT
-images in 40 classes, written with `fastimg write --max-res 512 --jpeg-quality 90 --jpeg-fraction F`.
+images in 40 classes, written with `fastimg write --max-res 512 --jpeg-quality 90 --jpeg-fraction F
+--restart-interval R` (source JPEGs that fit are stored as they are, re-wrapped with restart markers when R > 0).
 Usage:
-  compare_loaders.py --fastimg build/fastimg [--res 160 224] [--jpeg-fraction 1 0.1] [--threads 2]
+  compare_loaders.py --fastimg build/fastimg [--res 160 224] [--jpeg-fraction 1 0.1] [--threads 2] [--restart-interval 4]
                      [--count 10240] [--work DIR] [--markdown]
 """
 import argparse
@@ -48,11 +49,11 @@ def make_imagefolder(sample_dir, out_dir, count):
     open(marker, "w").close()
 
 
-def write_beton(fastimg, folder, out, jpeg_fraction):
+def write_beton(fastimg, folder, out, jpeg_fraction, restart_interval=0):
     if os.path.exists(out):
         return
     cmd = [fastimg, "write", "--from-imagefolder", folder, "--out", out, "--max-res", "512",
-           "--jpeg-quality", "90", "--jpeg-fraction", str(jpeg_fraction)]
+           "--jpeg-quality", "90", "--jpeg-fraction", str(jpeg_fraction), "--restart-interval", str(restart_interval)]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
 
 
@@ -149,6 +150,8 @@ def main():
     ap.add_argument("--batches", type=int, default=40, help="timed batches of 256 (fastimg, ffcv)")
     ap.add_argument("--torchvision-batches", type=int, default=8, help="timed batches of 256 (torchvision)")
     ap.add_argument("--skip", nargs="*", default=[], choices=["ffcv", "torchvision"])
+    ap.add_argument("--restart-interval", type=int, default=0,
+                    help="fastimg write --restart-interval (all loaders read the same file)")
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     args = ap.parse_args()
 
@@ -159,8 +162,8 @@ def main():
 
     rows, torchvision_by_res = [], {}
     for fraction in args.jpeg_fraction:
-        beton = os.path.join(args.work, f"sample-{args.count}-jpeg{fraction:g}.beton")
-        write_beton(fastimg, folder, beton, fraction)
+        beton = os.path.join(args.work, f"sample-{args.count}-jpeg{fraction:g}-rst{args.restart_interval}.beton")
+        write_beton(fastimg, folder, beton, fraction, args.restart_interval)
         warm_page_cache(beton)
         for res in args.res:
             f = run_fastimg(fastimg, beton, res, args.threads, args.batches)

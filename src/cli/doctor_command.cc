@@ -1,6 +1,7 @@
 // fastimg doctor: what `fastimg train` would use on this machine, without training.
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
@@ -24,6 +25,8 @@ void run_doctor(const std::vector<std::string>& overrides, bool json) {
                         {"nvidia_gpu_visible", train::nvidia_gpu_visible()},
                         {"cuda_devices", torch::cuda::is_available() ? torch::cuda::device_count() : 0},
                         {"loader_threads", threads},
+                        {"intra_op_threads", at::get_num_threads()},
+                        {"omp_wait_policy", std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : ""},
                         {"world_size", env.world_size}};
     fmt::print("{}\n", j.dump());
     return;

@@ -6,6 +6,7 @@
 #include <exception>
 
 #include "cli/command.h"
+#include "cli/omp_wait_policy.h"
 #include "util/error.h"
 
 namespace fastimg::cli {
@@ -28,6 +29,7 @@ std::string first_line(const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  fastimg::cli::ensure_passive_omp_wait(argv);
   CLI::App app{"fastimg: train image classifiers on ImageNet-scale data, fast"};
   app.require_subcommand(1);
   auto& commands = fastimg::cli::command_registry();
