@@ -39,6 +39,14 @@ bool find_intervals(std::span<const uint8_t> jpeg, size_t scan_start, int64_t la
 
 }  // namespace
 
+bool restart_grid(const JpegHeader& h, int64_t& per_row, int64_t& rows_per) {
+  const int64_t k = h.restart_interval, mcus_x = ceil_div(h.width, mcu_width(h));
+  if (k <= 0 || mcus_x <= 0) return false;
+  per_row = mcus_x % k == 0 ? mcus_x / k : 1;
+  rows_per = mcus_x % k != 0 && k % mcus_x == 0 ? k / mcus_x : 1;
+  return mcus_x % k == 0 || k % mcus_x == 0;
+}
+
 std::optional<RestartCut> cut_to_restart_intervals(std::span<const uint8_t> jpeg, Rect crop, RestartCutScratch& s) {
   const auto h = parse_jpeg_header(jpeg, /*check_scan=*/false);
   if (!h || h->restart_interval == 0 || h->frame_marker != 0xC0 || h->height == 0) return std::nullopt;
@@ -46,17 +54,11 @@ std::optional<RestartCut> cut_to_restart_intervals(std::span<const uint8_t> jpeg
   if (crop.x < 0 || crop.y < 0 || crop.width <= 0 || crop.height <= 0 || crop.x + crop.width > h->width ||
       crop.y + crop.height > h->height)
     return std::nullopt;
-  const int64_t mcu_w = mcu_width(*h), mcu_h = mcu_height(*h), k = h->restart_interval;
+  const int64_t mcu_w = mcu_width(*h), mcu_h = mcu_height(*h);
   const int64_t mcus_x = ceil_div(h->width, mcu_w);
   // The interval grid: per_row intervals across, each interval_w x interval_h pixels.
   int64_t per_row = 1, rows_per = 1;
-  if (mcus_x % k == 0) {
-    per_row = mcus_x / k;
-  } else if (k % mcus_x == 0) {
-    rows_per = k / mcus_x;
-  } else {
-    return std::nullopt;
-  }
+  if (!restart_grid(*h, per_row, rows_per)) return std::nullopt;
   const int64_t interval_w = mcus_x / per_row * mcu_w, interval_h = rows_per * mcu_h;
   const int64_t c0 = crop.x / interval_w, c1 = ceil_div(crop.x + crop.width, interval_w);
   const int64_t r0 = crop.y / interval_h, r1 = ceil_div(crop.y + crop.height, interval_h);

@@ -31,6 +31,11 @@ struct RestartCut {
 // top-left corner and span its full width (the ordinary decode stops after the crop anyway).
 std::optional<RestartCut> cut_to_restart_intervals(std::span<const uint8_t> jpeg, Rect crop, RestartCutScratch& scratch);
 
+struct JpegHeader;
+// Intervals that tile MCU rows: k MCUs of one row with k dividing the row, or k whole rows.
+// Sets the interval grid (intervals across a row, MCU rows per interval); false otherwise.
+bool restart_grid(const JpegHeader& header, int64_t& per_row, int64_t& rows_per);
+
 // Restart interval in MCUs for an image `mcus_per_row` MCUs wide: the largest divisor of the row
 // that is at most `target` (so that intervals tile rows), or the whole row when every divisor is
 // below target / 2 (a prime width would otherwise give one marker per MCU).

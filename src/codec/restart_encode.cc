@@ -75,9 +75,8 @@ std::vector<uint8_t> encode_jpeg_with_restarts(const ImageView& image, int quali
 
 bool has_row_tiling_restarts(std::span<const uint8_t> jpeg) {
   const auto h = parse_jpeg_header(jpeg, /*check_scan=*/false);
-  if (!h || h->restart_interval == 0) return false;
-  const int mcus_x = (h->width + mcu_width(*h) - 1) / mcu_width(*h);
-  return mcus_x % h->restart_interval == 0 || h->restart_interval % mcus_x == 0;
+  int64_t per_row = 0, rows_per = 0;
+  return h && restart_grid(*h, per_row, rows_per);
 }
 
 std::vector<uint8_t> add_restart_markers(std::span<const uint8_t> jpeg, int restart_target, const std::string& what) {

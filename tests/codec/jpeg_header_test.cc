@@ -68,28 +68,9 @@ TEST(JpegHeader, StreamsOtherReadersMightTreatDifferentlyAreRefusedWithTheReason
 
 TEST(JpegHeader, RgbStoredWithoutTheColourTransformIsRefused) {
   // libjpeg's RGB colour space writes an Adobe marker with transform 0 instead of JFIF.
-  const Image img = pattern_image(32, 32, 4);
-  jpeg_compress_struct cinfo;
-  jpeg_error_mgr jerr;
-  cinfo.err = jpeg_std_error(&jerr);
-  jpeg_create_compress(&cinfo);
-  unsigned char* buf = nullptr;
-  unsigned long size = 0;
-  jpeg_mem_dest(&cinfo, &buf, &size);
-  cinfo.image_width = cinfo.image_height = 32;
-  cinfo.input_components = 3;
-  cinfo.in_color_space = JCS_RGB;
-  jpeg_set_defaults(&cinfo);
-  jpeg_set_colorspace(&cinfo, JCS_RGB);
-  jpeg_start_compress(&cinfo, TRUE);
-  while (cinfo.next_scanline < cinfo.image_height) {
-    JSAMPROW row = const_cast<uint8_t*>(img.pixels.data()) + cinfo.next_scanline * 96;
-    jpeg_write_scanlines(&cinfo, &row, 1);
-  }
-  jpeg_finish_compress(&cinfo);
-  jpeg_destroy_compress(&cinfo);
-  std::vector<uint8_t> bytes(buf, buf + size);
-  free(buf);
+  JpegSpec rgb;
+  rgb.stored_space = JCS_RGB;
+  const std::vector<uint8_t> bytes = libjpeg_encode(pattern_image(32, 32, 4), rgb);
   EXPECT_EQ(obstacle_of(bytes), "RGB without colour transform");
 }
 

@@ -40,6 +40,7 @@ struct JpegSpec {
   int quality = 95;
   int restart_interval = 0;  // MCUs between restart markers; 0 = none
   int luma_h = 2, luma_v = 2;  // luma sampling factors: 2x2 = 4:2:0, 2x1 = 4:2:2, 1x1 = 4:4:4
+  J_COLOR_SPACE stored_space = JCS_UNKNOWN;  // JCS_RGB: store RGB untransformed (Adobe transform 0)
 };
 
 // Encodes interleaved samples (components per in_space) with the libjpeg API.
@@ -57,6 +58,7 @@ inline std::vector<uint8_t> libjpeg_encode(const uint8_t* samples, int w, int h,
   cinfo.in_color_space = spec.in_space;
   jpeg_set_defaults(&cinfo);
   if (spec.in_space == JCS_CMYK) jpeg_set_colorspace(&cinfo, JCS_CMYK);
+  if (spec.stored_space != JCS_UNKNOWN) jpeg_set_colorspace(&cinfo, spec.stored_space);
   cinfo.write_Adobe_marker = spec.adobe_marker ? TRUE : FALSE;
   jpeg_set_quality(&cinfo, spec.quality, TRUE);
   cinfo.restart_interval = static_cast<unsigned>(spec.restart_interval);
