@@ -1,19 +1,24 @@
-// End to end on generated data: write .beton files, train, evaluate, checkpoint, resume.
+// End to end on generated data: write .beton files, train, evaluate, checkpoint, resume; the demo.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 
 #include "format/writer.h"
 #include "models/registry.h"
 #include "test_support.h"
 #include "train/checkpoint.h"
+#include "train/demo.h"
+#include "train/plot.h"
 #include "train/synthetic_shapes.h"
 #include "train/trainer.h"
 
@@ -462,6 +467,111 @@ TEST_F(EndToEnd, ReproduceResNetFilesTrainFromTheCommandLine) {
   const auto alone = testing::run_command(fmt::format("{} train --config {} --print-config 2>&1", exe, train_only));
   EXPECT_NE(alone.exit_code, 0);
   EXPECT_NE(alone.output.find("--data-config"), std::string::npos) << alone.output;
+}
+
+}  // namespace
+}  // namespace fastimg::train
+
+namespace fastimg::train {
+namespace {
+
+// The generated task: every shape and every texture is in exactly two classes (neither cue alone
+// names the class), and each image is a pure function of its arguments.
+TEST(SyntheticShapes, ClassesAreShapeAndTextureConjunctionsAndImagesAreDeterministic) {
+  std::map<std::string, int> shapes, textures;
+  std::set<std::string> names;
+  for (int label = 0; label < kSyntheticClasses; ++label) {
+    const std::string name = synthetic_class_name(label);
+    names.insert(name);
+    const size_t cut = name.find('_');
+    ASSERT_NE(cut, std::string::npos) << name;
+    ++shapes[name.substr(0, cut)];
+    ++textures[name.substr(cut + 1)];
+  }
+  EXPECT_EQ(names.size(), static_cast<size_t>(kSyntheticClasses));
+  EXPECT_EQ(shapes.size(), 5u);
+  EXPECT_EQ(textures.size(), 5u);
+  for (const auto& [shape, n] : shapes) EXPECT_EQ(n, 2) << shape;
+  for (const auto& [texture, n] : textures) EXPECT_EQ(n, 2) << texture;
+
+  const codec::Image a = draw_synthetic_image(7, 3, 11), b = draw_synthetic_image(7, 3, 11);
+  EXPECT_EQ(a.width, b.width);
+  EXPECT_EQ(a.height, b.height);
+  EXPECT_EQ(a.pixels, b.pixels);
+  EXPECT_NE(draw_synthetic_image(7, 3, 11, 1.0).pixels, a.pixels);  // the difficulty changes the picture
+  EXPECT_THROW(draw_synthetic_image(7, 3, 11, 1.5), std::exception);
+}
+
+// `fastimg demo` in miniature (a few steps; the real one trains 14 epochs): it trains, evaluates,
+// writes the accuracy-vs-time plot into the run directory and says where it is.
+TEST(Demo, WritesTheAccuracyVersusTimePlotIntoTheRunDirectoryAndSaysWhere) {
+  testing::TempDir dir;
+  const auto demo_dir = dir / "demo";
+  // 13 images per class: two batches of 64 per epoch; 3 epochs evaluate twice (epochs 2 and 3).
+  const auto result = testing::run_command(fmt::format(
+      "{} demo --dir {} --epochs 3 --train-per-class 13 --val-per-class 4 --seed 1 2>&1",
+      testing::fastimg_exe().string(), demo_dir.string()));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const auto plot = demo_dir / "run" / "accuracy.svg";
+  EXPECT_NE(result.output.find("validation top-1"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("accuracy-vs-time plot"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find(plot.string()), std::string::npos) << result.output;
+
+  DemoOptions options;
+  options.dir = demo_dir.string();
+  EXPECT_EQ(demo_plot_path(options), plot.string());
+  ASSERT_TRUE(std::filesystem::exists(plot));
+  std::ifstream in(plot);
+  const std::string svg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0), 0u) << svg.substr(0, 200);
+  EXPECT_NE(svg.find("</svg>"), std::string::npos);
+  EXPECT_NE(svg.find("wall time"), std::string::npos);
+  EXPECT_NE(svg.find("top-1"), std::string::npos);
+  // The curve: one polyline through one marker per evaluation.
+  const size_t polyline = svg.find("<polyline points=\"");
+  ASSERT_NE(polyline, std::string::npos);
+  const size_t begin = polyline + std::string("<polyline points=\"").size();
+  const std::string points = svg.substr(begin, svg.find('"', begin) - begin);
+  EXPECT_EQ(std::count(points.begin(), points.end(), ','), 2) << points;
+  size_t markers = 0;
+  for (size_t at = svg.find("<circle"); at != std::string::npos; at = svg.find("<circle", at + 1)) ++markers;
+  EXPECT_EQ(markers, 2u);
+
+  // The plotted curve is the run's accuracy: its last point is the final top-1, a percentage.
+  PlotOptions read;
+  read.run_dirs = {(demo_dir / "run").string()};
+  read.x = "time";
+  const auto series = collect_series(read);
+  ASSERT_EQ(series.size(), 1u);
+  ASSERT_EQ(series[0].mean.size(), 2u);
+  EXPECT_LT(series[0].x[0], series[0].x[1]);  // wall time grows
+  std::ifstream summary_file(demo_dir / "run" / "summary.json");
+  const auto summary = nlohmann::json::parse(summary_file);
+  ASSERT_TRUE(summary.contains("top1"));
+  EXPECT_NEAR(series[0].mean.back(), 100 * summary["top1"].get<double>(), 1e-6);
+  EXPECT_GE(series[0].mean.back(), 0.0);
+  EXPECT_LE(series[0].mean.back(), 100.0);
+}
+
+}  // namespace
+}  // namespace fastimg::train
+
+namespace fastimg::train {
+namespace {
+
+// The real demo (default settings, about a minute here): it learns far above chance (10 %) and
+// does not saturate, which is the point of the generated task's difficulty.
+TEST(Demo, TheDefaultDemoLearnsWellAboveChanceWithoutSaturating) {
+  testing::TempDir dir;
+  DemoOptions options;
+  options.dir = (dir / "demo").string();
+  options.progress = false;
+  const DemoResult result = run_demo(options);
+  ASSERT_TRUE(result.train.evaluated);
+  const double top1 = result.train.final_eval.top1;
+  EXPECT_GT(top1, 0.40) << "the demo no longer learns";
+  EXPECT_LT(top1, 0.95) << "the demo saturates again";
+  EXPECT_TRUE(std::filesystem::exists(result.plot)) << result.plot;
 }
 
 }  // namespace
