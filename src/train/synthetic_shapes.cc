@@ -167,6 +167,40 @@ void paint(cv::Mat& img, cv::Mat& mask, Colour colour) {
   mask.setTo(cv::Scalar(0));
 }
 
+// Background texture: any of the five, independent of the class, so texture alone misleads.
+void draw_background_texture(cv::Mat& img, Rng& rng, const Settings& s, const cv::Scalar& bg) {
+  const int w = img.cols, h = img.rows, side = std::min(w, h);
+  if (s.background_amplitude <= 0) return;
+  const int texture = static_cast<int>(rng.uniform_int(0, kTextures - 1));
+  const double period = rng.uniform(0.06, 0.16) * side;
+  const double ox = rng.uniform(0, w), oy = rng.uniform(0, h);
+  const Pattern pattern = make_pattern(rng, texture, period, s.texture_jitter, ox, oy);
+  cv::Vec3b alt;
+  for (int k = 0; k < 3; ++k)
+    alt[k] = cv::saturate_cast<uint8_t>(bg[k] + rng.uniform(-s.background_amplitude, s.background_amplitude));
+  for (int y = 0; y < h; ++y) {
+    auto* row = img.ptr<cv::Vec3b>(y);
+    for (int x = 0; x < w; ++x)
+      if (pattern.on(x, y)) row[x] = alt;
+  }
+}
+
+// Occlusion: a bar of any colour across the object centred at (cx, cy) with radius r.
+void draw_occluding_bar(cv::Mat& img, cv::Mat& mask, Rng& rng, double cx, double cy, double r) {
+  const double width = r * rng.uniform(0.2, 0.35);
+  const double a = rng.uniform(0, std::numbers::pi);
+  const double offset = rng.uniform(-0.6, 0.6) * r;
+  const double nx = -std::sin(a), ny = std::cos(a);  // unit normal of the bar
+  const double px = cx + nx * offset, py = cy + ny * offset;
+  const double dx = 2.5 * r * std::cos(a), dy = 2.5 * r * std::sin(a);
+  const double hx = nx * width / 2, hy = ny * width / 2;
+  const std::vector<cv::Point> bar = {fixed_point(px - dx - hx, py - dy - hy), fixed_point(px + dx - hx, py + dy - hy),
+                                      fixed_point(px + dx + hx, py + dy + hy), fixed_point(px - dx + hx, py - dy + hy)};
+  cv::fillConvexPoly(mask, bar, cv::Scalar(255), cv::LINE_AA, kShift);
+  const cv::Scalar colour = random_colour(rng);
+  paint(img, mask, [&](int, int) { return colour; });
+}
+
 }  // namespace
 
 const char* synthetic_class_name(int label) { return kNames[label]; }
@@ -183,21 +217,7 @@ codec::Image draw_synthetic_image(int label, uint64_t index, uint64_t seed, doub
   cv::Mat img(h, w, CV_8UC3, bg);
   cv::Mat mask(h, w, CV_8UC1, cv::Scalar(0));
 
-  // Background texture: any of the five, independent of the class, so texture alone misleads.
-  if (s.background_amplitude > 0) {
-    const int texture = static_cast<int>(rng.uniform_int(0, kTextures - 1));
-    const double period = rng.uniform(0.06, 0.16) * side;
-    const double ox = rng.uniform(0, w), oy = rng.uniform(0, h);
-    const Pattern pattern = make_pattern(rng, texture, period, s.texture_jitter, ox, oy);
-    cv::Vec3b alt;
-    for (int k = 0; k < 3; ++k)
-      alt[k] = cv::saturate_cast<uint8_t>(bg[k] + rng.uniform(-s.background_amplitude, s.background_amplitude));
-    for (int y = 0; y < h; ++y) {
-      auto* row = img.ptr<cv::Vec3b>(y);
-      for (int x = 0; x < w; ++x)
-        if (pattern.on(x, y)) row[x] = alt;
-    }
-  }
+  draw_background_texture(img, rng, s, bg);
 
   const double r = side * rng.uniform(s.size_min, s.size_max);
   // Distractors: solid (untextured) shapes of any kind, smaller than the object, so shape alone misleads.
@@ -223,21 +243,7 @@ codec::Image draw_synthetic_image(int label, uint64_t index, uint64_t seed, doub
   draw_shape(mask, shape, cx, cy, r, angle);
   paint(img, mask, [&](int x, int y) { return pattern.on(x, y) ? on_colour : off_colour; });
 
-  // Occlusion: a bar of any colour across the object.
-  if (rng.uniform() < s.occlusion_probability) {
-    const double width = r * rng.uniform(0.2, 0.35);
-    const double a = rng.uniform(0, std::numbers::pi);
-    const double offset = rng.uniform(-0.6, 0.6) * r;
-    const double nx = -std::sin(a), ny = std::cos(a);  // unit normal of the bar
-    const double px = cx + nx * offset, py = cy + ny * offset;
-    const double dx = 2.5 * r * std::cos(a), dy = 2.5 * r * std::sin(a);
-    const double hx = nx * width / 2, hy = ny * width / 2;
-    const std::vector<cv::Point> bar = {fixed_point(px - dx - hx, py - dy - hy), fixed_point(px + dx - hx, py + dy - hy),
-                                        fixed_point(px + dx + hx, py + dy + hy), fixed_point(px - dx + hx, py - dy + hy)};
-    cv::fillConvexPoly(mask, bar, cv::Scalar(255), cv::LINE_AA, kShift);
-    const cv::Scalar colour = random_colour(rng);
-    paint(img, mask, [&](int, int) { return colour; });
-  }
+  if (rng.uniform() < s.occlusion_probability) draw_occluding_bar(img, mask, rng, cx, cy, r);
 
   // Sensor-like noise so that the task is not pixel-exact.
   cv::Mat noise(h, w, CV_16SC3);
