@@ -2,11 +2,14 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <random>
 
 namespace fastimg::testing {
@@ -52,6 +55,28 @@ CommandResult run_python(const std::string& script, const std::string& args) {
   auto result = run_command(cmd);
   if (result.exit_code != 0) ADD_FAILURE() << "python reference failed: " << cmd << "\n" << result.output;
   return result;
+}
+
+std::filesystem::path generated_once(const std::filesystem::path& dir, const std::filesystem::path& script,
+                                     const std::string& command) {
+  namespace fs = std::filesystem;
+  const fs::path stamp = dir / "done";
+  fs::create_directories(dir.parent_path());
+  const int lock = ::open((dir.string() + ".lock").c_str(), O_CREAT | O_RDWR, 0644);
+  ::flock(lock, LOCK_EX);
+  if (!fs::exists(stamp) || fs::last_write_time(stamp) < fs::last_write_time(script)) {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const CommandResult result = run_command(command);
+    if (result.exit_code == 0) {
+      std::ofstream(stamp) << "ok\n";
+    } else {
+      ADD_FAILURE() << script.filename().string() << " failed:\n" << result.output;
+    }
+  }
+  ::flock(lock, LOCK_UN);
+  ::close(lock);
+  return dir;
 }
 
 }  // namespace fastimg::testing

@@ -35,4 +35,11 @@ CommandResult run_command(const std::string& command);
 // calling test (ADD_FAILURE) with the script's output if it exits non-zero.
 CommandResult run_python(const std::string& script, const std::string& args);
 
+// Reference outputs a script writes into `dir`, generated once per build tree and again when
+// `script` is newer than them: the first test process runs `command` (a `done` stamp marks
+// success) while the others, running in parallel, wait on a lock next to dir. Returns dir; fails
+// the calling test (ADD_FAILURE) with the script's output if it exits non-zero.
+std::filesystem::path generated_once(const std::filesystem::path& dir, const std::filesystem::path& script,
+                                     const std::string& command);
+
 }  // namespace fastimg::testing

@@ -11,11 +11,8 @@
 //
 // This problem is chaotic at the last bit (see the script's docstring): the match holds because
 // both sides run the same LibTorch kernels with the same thread count (kThreads, set on both sides).
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/file.h>
 #include <torch/torch.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -44,30 +41,13 @@ constexpr int64_t kSteps = 30, kStepsPerEpoch = 5;
 constexpr int kThreads = 2;
 constexpr double kTolerance = 1e-4;
 
-// The Python reference outputs, generated once per build tree (and again when the script is newer
-// than them) while the other test processes wait on the lock: tests/optim/reference_data.h's way.
+// The Python reference outputs, generated once per build tree (test_support.h).
 std::filesystem::path reference_dir() {
-  namespace fs = std::filesystem;
-  const fs::path dir = FASTIMG_PARITY_REFERENCE_DIR;
-  const fs::path script = fs::path(FASTIMG_PARITY_SOURCE_DIR) / "tests/python/full_step_reference.py";
-  const fs::path stamp = dir / "done";
-  fs::create_directories(dir.parent_path());
-  const int lock = ::open((dir.string() + ".lock").c_str(), O_CREAT | O_RDWR, 0644);
-  ::flock(lock, LOCK_EX);
-  if (!fs::exists(stamp) || fs::last_write_time(stamp) < fs::last_write_time(script)) {
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    const auto result = fastimg::testing::run_command(std::string(FASTIMG_PARITY_PYTHON) + " " + script.string() +
-                                                      " " + dir.string() + " --threads " + std::to_string(kThreads));
-    if (result.exit_code == 0) {
-      std::ofstream(stamp) << "ok\n";
-    } else {
-      ADD_FAILURE() << "full_step_reference.py failed:\n" << result.output;
-    }
-  }
-  ::flock(lock, LOCK_UN);
-  ::close(lock);
-  return dir;
+  const std::filesystem::path script =
+      std::filesystem::path(FASTIMG_PARITY_SOURCE_DIR) / "tests/python/full_step_reference.py";
+  return fastimg::testing::generated_once(FASTIMG_PARITY_REFERENCE_DIR, script,
+                                          std::string(FASTIMG_PARITY_PYTHON) + " " + script.string() + " " +
+                                              FASTIMG_PARITY_REFERENCE_DIR + " --threads " + std::to_string(kThreads));
 }
 
 // The settings of each case of the script's CASES, as a fastimg config.
