@@ -3,6 +3,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "codec/separable_resize.h"
 #include "util/error.h"
 
 namespace fastimg::codec {
@@ -34,8 +35,9 @@ void resize_into(const cv::Mat& in, int interpolation, int out_w, int out_h, boo
 }  // namespace
 
 void crop_resize(const ImageView& src, Rect crop, int out_w, int out_h, bool flip, uint8_t* dst, size_t dst_stride) {
-  const bool shrink = crop.width >= out_w && crop.height >= out_h;
-  resize_into(crop_of(src, crop), shrink ? cv::INTER_AREA : cv::INTER_LINEAR, out_w, out_h, flip, dst, dst_stride);
+  const cv::Mat in = crop_of(src, crop);
+  if (crop.width == out_w && crop.height == out_h) return resize_into(in, cv::INTER_LINEAR, out_w, out_h, flip, dst, dst_stride);
+  separable_resize(src, crop, out_w, out_h, flip, dst, dst_stride);
 }
 
 void resize_linear(const ImageView& src, Rect crop, int out_w, int out_h, bool flip, uint8_t* dst, size_t dst_stride) {

@@ -1,7 +1,8 @@
 #pragma once
 // Crop + resize (+ horizontal flip) of an RGB image already in memory, e.g. a raw sample straight
-// from the mapped file: OpenCV INTER_AREA when shrinking, INTER_LINEAR when growing, written
-// directly into the destination (a batch slot), flipped in place.
+// from the mapped file, written directly into the destination (a batch slot): per axis, the area
+// filter (INTER_AREA's weights) where it shrinks and bilinear (INTER_LINEAR's) where it grows, in
+// one pass (separable_resize.h); a same-size crop is a copy.
 #include <cstddef>
 #include <cstdint>
 
