@@ -82,8 +82,8 @@ void JpegDecoder::reserve(size_t bytes) {
 int jpeg_scale_for(int crop_w, int crop_h, int out_w, int out_h) {
   // Powers of two only: libjpeg-turbo's 1/8, 2/8 and 4/8 IDCTs are SIMD, the 3/8 ... 7/8 ones (and
   // the 10x10 ... 14x14 ones their chroma then needs) are plain C, which cost more than the extra
-  // pixels an 8/8 decode makes. The smallest such M leaves the scaled crop within 2x of the output,
-  // the range the bilinear resize below is meant for.
+  // pixels an 8/8 decode makes. The smallest such M > 1 leaves the scaled crop within 2x of the
+  // output, the range the bilinear resize below is meant for.
   for (int m = 1; m < 8; m *= 2) {
     // libjpeg's scaled size is ceil(size * m / 8); a crop keeps that proportion.
     const int64_t sw = (static_cast<int64_t>(crop_w) * m + 7) / 8;

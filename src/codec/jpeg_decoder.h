@@ -69,7 +69,9 @@ class JpegDecoder {
   RestartCutScratch cut_;
 };
 
-// The smallest M in 1..8 such that ceil(crop * M / 8) >= out in both directions (8 if upscaling).
+// The smallest M in {1, 2, 4, 8} such that ceil(crop * M / 8) >= out in both directions (8 if
+// upscaling). For M > 1 the scaled crop is then less than twice the output; libjpeg-turbo has
+// SIMD IDCTs for exactly these scales.
 int jpeg_scale_for(int crop_w, int crop_h, int out_w, int out_h);
 
 // A crop grown to the grid of the M/8-scaled decode (never shrunk, kept inside the image: each
