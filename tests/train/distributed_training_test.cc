@@ -4,8 +4,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <string>
 #include <vector>
 #include <nlohmann/json.hpp>
 
@@ -21,6 +24,18 @@ namespace {
 nlohmann::json read_json(const std::filesystem::path& path) {
   std::ifstream in(path);
   return nlohmann::json::parse(in);
+}
+
+// The train loss of each step in a run's metrics.jsonl; a step logged twice (by a killed run and
+// again after its resume) keeps the later line.
+std::map<int64_t, double> train_loss_by_step(const std::filesystem::path& metrics) {
+  std::map<int64_t, double> out;
+  std::ifstream in(metrics);
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line);
+    if (j["type"] == "train") out[j["step"].get<int64_t>()] = j["loss"].get<double>();
+  }
+  return out;
 }
 
 TEST(DistributedTraining, TwoGlooRanksTrainAndCountEveryValidationImageOnce) {
@@ -149,10 +164,12 @@ namespace fastimg::train {
 namespace {
 
 // A run checkpointed by 2 Gloo ranks (killed) resumes on 1 process with the same global batch and
-// ends with the weights of the uninterrupted 2-rank run within float tolerance (model.sync_bn makes
-// BatchNorm see the global batch either way; the reduction order differs, and training amplifies
-// such 1e-7 differences step by step, so the run is short and its lr small). Another global batch,
-// or one that does not divide, is a one-line error.
+// continues the uninterrupted 2-rank run (model.sync_bn makes BatchNorm see the global batch either
+// way). The reduction order differs, so the two agree to float noise (1e-7) right after the resume;
+// training then amplifies that noise, by orders of magnitude in one step where a max-pool or ReLU
+// flips, so the exact check is on the four steps after the checkpoint (a wrong batch, lr or lost
+// momentum shows there) and the final weights only have to stay close. Another global batch, or
+// one that does not divide, is a one-line error.
 TEST(ElasticResume, TwoRanksCheckpointThenOneProcessFinishesTheSameRun) {
   testing::TempDir dir;
   write_synthetic_dataset((dir / "train.beton").string(), {16, 1}, 2, false);
@@ -176,14 +193,14 @@ TEST(ElasticResume, TwoRanksCheckpointThenOneProcessFinishesTheSameRun) {
       "[ $(cat {} 2>/dev/null | wc -l) -ge 9 ] && break; sleep 0.01; done; /bin/kill -9 -- -$pid; wait $pid; echo \"rc=$?\"",
       exe, args("elastic", ""), metrics.string()));
   ASSERT_NE(killed.output.find("rc=137"), std::string::npos) << killed.output;
-  bool two_rank_checkpoint = false;
+  int64_t resume_step = 0;  // the step the latest two-rank checkpoint continues from
   for (const auto& e : std::filesystem::directory_iterator(dir / "elastic" / "checkpoints")) {
     if (e.path().extension() != ".pt") continue;
     const CheckpointInfo info = read_checkpoint_info(e.path().string());
     EXPECT_EQ(info.global_batch, 8);
-    two_rank_checkpoint |= info.next_step > 0;
+    resume_step = std::max(resume_step, info.next_step);
   }
-  ASSERT_TRUE(two_rank_checkpoint);
+  ASSERT_GT(resume_step, 0);
 
   auto three = testing::run_command(
       fmt::format("{} launch --nproc 3 --timeout-minutes 5 -- train {}", exe, args("elastic", "--set output.resume=auto")));
@@ -220,9 +237,17 @@ TEST(ElasticResume, TwoRanksCheckpointThenOneProcessFinishesTheSameRun) {
     }
     const double rel = ((x - y).abs().max() / y.abs().max().clamp_min(1e-12)).item<double>();
     worst = std::max(worst, rel);
-    EXPECT_LE(rel, 1e-5) << key;  // max |x - y| relative to the tensor's scale
+    EXPECT_LE(rel, 2e-2) << key;  // max |x - y| relative to the tensor's scale
   }
   std::printf("2 ranks -> 1 process: worst relative weight difference %.3g\n", worst);
+
+  const auto got_loss = train_loss_by_step(dir / "elastic" / "metrics.jsonl");
+  const auto want_loss = train_loss_by_step(dir / "reference" / "metrics.jsonl");
+  EXPECT_EQ(got_loss.size(), want_loss.size());
+  for (int64_t step = resume_step + 1; step <= resume_step + 4; ++step) {
+    ASSERT_TRUE(got_loss.count(step) && want_loss.count(step)) << "step " << step;
+    EXPECT_NEAR(got_loss.at(step), want_loss.at(step), 1e-5 * want_loss.at(step)) << "step " << step;
+  }
 }
 
 }  // namespace
