@@ -13,6 +13,7 @@
 #include <string>
 
 #include "codec/crop_resize.h"
+#include "codec/huffman_decoder.h"
 #include "util/error.h"
 
 namespace fastimg::codec {
@@ -26,6 +27,7 @@ struct JpegDecoder::State {
     std::jmp_buf jump;
     char message[JMSG_LENGTH_MAX];
   } err;
+  BaselineHuffmanDecoder huffman;
 
   State() {
     cinfo.err = jpeg_std_error(&err.pub);
@@ -121,6 +123,10 @@ Rect align_crop_to_scaled_grid(Rect crop, int width, int height, int out_w, int 
   return crop;
 }
 
+void JpegDecoder::start_entropy_decoding() {
+  if (own_huffman_ && state_->huffman.install(state_->cinfo)) ++own_huffman_decodes_;
+}
+
 JpegInfo JpegDecoder::read_header(std::span<const uint8_t> jpeg, std::string_view what) {
   jpeg_decompress_struct& cinfo = state_->cinfo;
   if (setjmp(state_->err.jump)) {
@@ -162,6 +168,7 @@ void JpegDecoder::decode_crop_resize(std::span<const uint8_t> jpeg, Rect crop, i
   cinfo.scale_num = static_cast<unsigned>(m);
   cinfo.scale_denom = 8;
   jpeg_start_decompress(&cinfo);
+  start_entropy_decoding();
 
   // The crop in scaled pixels is [fx0, fx1) x [fy0, fy1), fractional; decode the whole pixels it touches.
   const int scaled_w = static_cast<int>(cinfo.output_width), scaled_h = static_cast<int>(cinfo.output_height);
@@ -225,6 +232,7 @@ ImageView JpegDecoder::decode_full(std::span<const uint8_t> jpeg, std::string_vi
   begin(cinfo, jpeg);
   set_rgb_output(cinfo);
   jpeg_start_decompress(&cinfo);
+  start_entropy_decoding();
   const size_t row_bytes = static_cast<size_t>(cinfo.output_width) * 3;
   const int h = static_cast<int>(cinfo.output_height);
   uint8_t* buf = scratch(row_bytes * h);

@@ -9,7 +9,8 @@
 // the scratch buffers live as long as the decoder, so steady-state decoding allocates nothing of
 // ours (scratch_reallocations() counts). A stream with restart markers that tile MCU rows is first
 // cut to the restart intervals overlapping the crop (codec/restart_cut.h), so rows above the crop
-// and columns beside it are not even entropy-decoded.
+// and columns beside it are not even entropy-decoded. Baseline scans are entropy-decoded by
+// codec/huffman_decoder.h, which keeps its fast path where libjpeg-turbo's stops at restart markers.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -54,10 +55,14 @@ class JpegDecoder {
   // Off: entropy-decode whole rows even where restart markers would allow a cut (for benchmarks).
   void set_restart_cut(bool on) { restart_cut_ = on; }
   uint64_t restart_cuts() const { return restart_cuts_; }  // decodes that used a cut stream
+  // Off: libjpeg-turbo's own Huffman decoder instead of codec/huffman_decoder.h (for benchmarks).
+  void set_own_huffman_decoder(bool on) { own_huffman_ = on; }
+  uint64_t own_huffman_decodes() const { return own_huffman_decodes_; }
 
  private:
   struct State;
   uint8_t* scratch(size_t bytes);
+  void start_entropy_decoding();  // after jpeg_start_decompress
 
   std::unique_ptr<State> state_;
   std::vector<uint8_t> scratch_;
@@ -66,6 +71,8 @@ class JpegDecoder {
   bool dct_scaling_ = true;
   bool restart_cut_ = true;
   uint64_t restart_cuts_ = 0;
+  bool own_huffman_ = true;
+  uint64_t own_huffman_decodes_ = 0;
   RestartCutScratch cut_;
 };
 

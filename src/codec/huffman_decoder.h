@@ -1,0 +1,76 @@
+#pragma once
+// Baseline JPEG entropy decoding (sequential, Huffman) that libjpeg-turbo calls in place of its own.
+// Why: libjpeg-turbo's decoder reads bit by bit, with a marker check per byte, in any stream with
+// restart markers (its fast path is off whenever a restart interval is set), and the restart cut
+// (codec/restart_cut.h) needs them. This one refills 8 bytes at once wherever they hold no 0xFF,
+// resolves a short code and its extra bits in one table lookup, and handles restart markers
+// itself. It writes the coefficients libjpeg's own decoder writes, on truncated streams too (a
+// read past the data leaves the rest of the interval blank, like libjpeg); tests compare pixels.
+//
+// It takes libjpeg's place through the decoder's entropy module (jpegint.h): after
+// jpeg_start_decompress, `decode_mcu` is ours; IDCT, upsampling and colour conversion stay
+// libjpeg-turbo's SIMD code. The module is re-created for every image, so install per image.
+#include <cstdint>
+
+struct jpeg_decompress_struct;
+
+namespace fastimg::codec {
+
+// One Huffman table, decoded by a lookup on the next kBits bits: a complete entry gives the
+// coefficient itself (the code and its extra bits fit kBits); longer codes go by length.
+struct HuffmanTable {
+  static constexpr int kBits = 10;
+  struct Entry {
+    int16_t value;   // complete: the coefficient; else the code's length (0: longer than kBits)
+    uint8_t length;  // complete: the bits it consumes, code and extra bits; else 0
+    uint8_t symbol;  // run << 4 | size
+  };
+  Entry fast[1 << kBits];
+  int32_t max_code[17];      // largest code of each length, -1 if none
+  int32_t value_offset[17];  // index in `symbols` of a length's first code, minus that code
+  uint8_t counts[17];        // the DHT segment it was built from, to rebuild only when it changes
+  uint8_t symbols[256];
+  bool built = false;
+
+  // False for an over-subscribed table (libjpeg rejects those before we see them).
+  bool build(const uint8_t counts_by_length[17], const uint8_t symbol_values[256]);
+};
+
+// Bits of the entropy-coded segment, most significant first. Below `count` the bits are zero.
+struct EntropyBits {
+  const uint8_t* pos = nullptr;
+  const uint8_t* end = nullptr;
+  uint64_t bits = 0;
+  int count = 0;
+  bool at_marker = false;  // pos is at a marker (or the end): the bits from here on are zeros
+  int zeros = 0;           // zero bits supplied since then; more than `count` means a read past the data
+
+  void refill();
+};
+
+class BaselineHuffmanDecoder {
+ public:
+  // After jpeg_start_decompress: decodes cinfo's scan from now on if it is one baseline Huffman
+  // scan of every component of an 8-bit image; false leaves libjpeg's own decoder in place.
+  bool install(jpeg_decompress_struct& cinfo);
+
+  // One MCU into blocks[0 .. blocks_in_MCU) (zeroed by libjpeg); blocks == nullptr discards it.
+  void decode_mcu(jpeg_decompress_struct& cinfo, int16_t (**blocks)[64]);
+
+ private:
+  static constexpr int kMaxBlocks = 10;  // D_MAX_BLOCKS_IN_MCU
+  void restart();
+
+  HuffmanTable dc_[4], ac_[4];
+  const HuffmanTable* block_dc_[kMaxBlocks] = {};
+  const HuffmanTable* block_ac_[kMaxBlocks] = {};
+  uint8_t block_component_[kMaxBlocks] = {};
+  int blocks_ = 0;
+  int32_t predictor_[4] = {};
+  unsigned restart_interval_ = 0, restarts_to_go_ = 0, next_restart_ = 0;
+  bool insufficient_ = false;  // read past the data: the interval's remaining MCUs stay blank
+  EntropyBits in_;
+  int16_t discard_[64] = {};
+};
+
+}  // namespace fastimg::codec
