@@ -82,38 +82,31 @@ inline void refill(EntropyBits& in) {
   in = refill_bytewise(in);
 }
 
-struct LongCode {
-  int length;  // 17: no such code (libjpeg then reads 17 bits and a zero symbol)
-  int symbol;
-};
-
-// A code longer than the lookup, by its length's largest code (F.2.2.3).
-[[gnu::noinline]] LongCode decode_long(uint64_t bits, const HuffmanTable& t) {
-  for (int length = HuffmanTable::kBits + 1; length <= 16; ++length) {
-    const auto code = static_cast<int32_t>(bits >> (64 - length));
-    if (code <= t.max_code[length]) return {length, t.symbols[(code + t.value_offset[length]) & 0xFF]};
-  }
-  return {17, 0};
-}
-
-// The next coefficient (0 for a zero-size symbol); `symbol` is its run << 4 | size.
-inline int32_t decode(EntropyBits& in, const HuffmanTable& t, int& symbol) {
-  if (in.count < 32) refill(in);  // a code and its extra bits take at most 16 + 15 bits
-  const HuffmanTable::Entry e = t.fast[peek(in, HuffmanTable::kBits)];
-  symbol = e.symbol;
-  if (e.length != 0) {  // the common case: one lookup
-    skip(in, e.length);
-    return e.value;
-  }
-  if (e.value != 0) {
-    skip(in, e.value);
-  } else {
-    const LongCode c = decode_long(in.bits, t);
-    skip(in, c.length);
-    symbol = c.symbol;
+// An entry with the code and its extra bits resolved (length 0 in the table): longer codes by
+// their length's largest code (F.2.2.3). By value: the caller's bits stay in registers.
+[[gnu::noinline]] HuffmanTable::Entry complete(uint64_t bits, const HuffmanTable& t, HuffmanTable::Entry e) {
+  int length = e.value, symbol = e.skip;
+  if (length == 0) {
+    for (length = HuffmanTable::kBits + 1; length <= 16; ++length) {
+      const auto code = static_cast<int32_t>(bits >> (64 - length));
+      if (code <= t.max_code[length]) break;
+    }
+    if (length > 16) return {17, 0, 0};  // no such code: libjpeg reads 17 bits and a zero symbol
+    symbol = t.symbols[(static_cast<int32_t>(bits >> (64 - length)) + t.value_offset[length]) & 0xFF];
   }
   const int size = symbol & 15;
-  return size == 0 ? 0 : extend(take(in, size), size);
+  const int32_t extra = size == 0 ? 0 : static_cast<int32_t>((bits << length) >> (64 - size));
+  return {static_cast<uint8_t>(length + size), HuffmanTable::skip_of(symbol),
+          static_cast<int16_t>(size == 0 ? 0 : extend(extra, size))};
+}
+
+// The next code and its extra bits, consumed.
+inline HuffmanTable::Entry next(EntropyBits& in, const HuffmanTable& t) {
+  if (in.count < 32) refill(in);  // a code and its extra bits take at most 16 + 15 bits
+  HuffmanTable::Entry e = t.fast[peek(in, HuffmanTable::kBits)];
+  if (__builtin_expect(e.length == 0, 0)) e = complete(in.bits, t, e);
+  skip(in, e.length);
+  return e;
 }
 
 // The next marker at or after `p`: its code byte, with `ff` at its first 0xFF; nullptr if none.
@@ -160,13 +153,12 @@ bool HuffmanTable::build(const uint8_t counts_by_length[17], const uint8_t symbo
       const int size = symbol & 15, spare = kBits - length;
       for (int low = 0; low < (1 << spare); ++low) {
         Entry& e = fast[(code << spare) | low];
-        if (size == 0) {
-          e = {0, static_cast<uint8_t>(length), symbol};
-        } else if (length + size <= kBits) {
-          const int extra = low >> (spare - size);
-          e = {static_cast<int16_t>(extend(extra, size)), static_cast<uint8_t>(length + size), symbol};
+        if (length + size <= kBits) {
+          const int extra = size == 0 ? 0 : low >> (spare - size);
+          e = {static_cast<uint8_t>(length + size), skip_of(symbol),
+               static_cast<int16_t>(size == 0 ? 0 : extend(extra, size))};
         } else {
-          e = {static_cast<int16_t>(length), 0, symbol};
+          e = {0, symbol, static_cast<int16_t>(length)};
         }
       }
     }
@@ -260,25 +252,19 @@ void BaselineHuffmanDecoder::decode_mcu(jpeg_decompress_struct& cinfo, int16_t (
     EntropyBits in = in_;  // a local copy stays in registers
     for (int b = 0; b < blocks_; ++b) {
       int16_t* block = blocks != nullptr ? *blocks[b] : discard_;
-      int symbol = 0;
       int32_t& predictor = predictor_[block_component_[b]];
       // Unsigned: corrupt streams may run the predictor over; libjpeg wraps it too.
       predictor = static_cast<int32_t>(static_cast<uint32_t>(predictor) +
-                                       static_cast<uint32_t>(decode(in, *block_dc_[b], symbol)));
+                                       static_cast<uint32_t>(next(in, *block_dc_[b]).value));
       block[0] = static_cast<int16_t>(predictor);
       const HuffmanTable& ac = *block_ac_[b];
-      for (int k = 1; k < 64;) {
-        const int32_t value = decode(in, ac, symbol);
-        const int run = symbol >> 4;
-        if ((symbol & 15) != 0) {
-          k += run;
-          block[kNaturalOrder[k]] = static_cast<int16_t>(value);
-          ++k;
-        } else if (run == 15) {
-          k += 16;
-        } else {
-          break;  // end of block
-        }
+      // k: the zigzag index of the last coefficient; each code skips its run and lands on one
+      // (a ZRL's lands a zero 16 on). Past 63, libjpeg's order table keeps stores in the block.
+      for (int k = 0; k < 63;) {
+        const HuffmanTable::Entry e = next(in, ac);
+        if (e.skip == 0) break;  // end of block
+        k += e.skip;
+        block[kNaturalOrder[k]] = e.value;
       }
     }
     if (in.zeros > in.count) insufficient_ = true;  // this MCU read past the data

@@ -21,10 +21,16 @@ namespace fastimg::codec {
 struct HuffmanTable {
   static constexpr int kBits = 10;
   struct Entry {
+    uint8_t length;  // complete: the bits it consumes, code and extra bits; else 0. The low
+                     // byte, so that the shift that consumes them can take it as loaded.
+    uint8_t skip;    // complete: skip_of(symbol); else the symbol
     int16_t value;   // complete: the coefficient; else the code's length (0: longer than kBits)
-    uint8_t length;  // complete: the bits it consumes, code and extra bits; else 0
-    uint8_t symbol;  // run << 4 | size
   };
+  // For AC symbols: zigzag positions a code advances (its run, plus the coefficient it lands
+  // on; a ZRL lands a zero 16 on); 0 for end of block (as libjpeg, any other zero-size symbol).
+  static constexpr uint8_t skip_of(uint8_t symbol) {
+    return (symbol & 15) != 0 || symbol == 0xF0 ? static_cast<uint8_t>((symbol >> 4) + 1) : 0;
+  }
   Entry fast[1 << kBits];
   int32_t max_code[17];      // largest code of each length, -1 if none
   int32_t value_offset[17];  // index in `symbols` of a length's first code, minus that code
