@@ -3,6 +3,7 @@
 #include "codec/restart_encode.h"
 
 #include <csetjmp>
+#include <cstring>
 #include <cstdio>
 // jpeglib.h needs size_t and FILE declared first.
 #include <jpeglib.h>
@@ -39,6 +40,27 @@ struct MemoryDestination {
   ~MemoryDestination() { std::free(data); }
   std::vector<uint8_t> bytes() const { return {data, data + size}; }
 };
+
+// The source's AC Huffman tables (and which component uses which) in place of the standard
+// ones that jpeg_copy_critical_parameters leaves: on the shared sample the standard tables made
+// 6 % more bytes to store and to entropy-decode per sample, and fitting new tables
+// (optimize_coding) made the re-wrap 1.6x slower. AC codes do not depend on restart markers, so
+// the source's tables code every AC symbol of these coefficients; DC differences do (each
+// interval starts from 0), so DC keeps the standard tables, which code every category. Only
+// from a single baseline scan: a progressive source's AC tables code other symbols.
+void keep_ac_huffman_tables(const jpeg_decompress_struct& src, jpeg_compress_struct& dst) {
+  if (src.progressive_mode || src.arith_code || src.input_scan_number != 1) return;
+  for (int i = 0; i < NUM_HUFF_TBLS; ++i) {
+    const JHUFF_TBL* from = src.ac_huff_tbl_ptrs[i];
+    if (from == nullptr) continue;
+    JHUFF_TBL*& to = dst.ac_huff_tbl_ptrs[i];
+    if (to == nullptr) to = jpeg_alloc_huff_table(reinterpret_cast<j_common_ptr>(&dst));
+    std::memcpy(to->bits, from->bits, sizeof(to->bits));
+    std::memcpy(to->huffval, from->huffval, sizeof(to->huffval));
+    to->sent_table = FALSE;
+  }
+  for (int c = 0; c < src.num_components; ++c) dst.comp_info[c].ac_tbl_no = src.comp_info[c].ac_tbl_no;
+}
 
 int interval_for(int width, int mcu_w, int target) { return restart_interval_for((width + mcu_w - 1) / mcu_w, target); }
 
@@ -100,6 +122,7 @@ std::vector<uint8_t> add_restart_markers(std::span<const uint8_t> jpeg, int rest
   jpeg_mem_dest(&dst, &dest.data, &dest.size);
   const int mcu_w = src.num_components == 1 ? 8 : 8 * src.max_h_samp_factor;
   dst.restart_interval = static_cast<unsigned>(interval_for(static_cast<int>(src.image_width), mcu_w, restart_target));
+  keep_ac_huffman_tables(src, dst);
   jpeg_write_coefficients(&dst, coefficients);
   jpeg_finish_compress(&dst);
   jpeg_finish_decompress(&src);
