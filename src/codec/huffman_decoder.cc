@@ -1,11 +1,17 @@
 #include "codec/huffman_decoder.h"
 
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 // jpeglib.h needs size_t and FILE declared first; jpegint.h declares the entropy module.
 #include <jpeglib.h>
 #include <jpegint.h>
+
+// The entropy module's contract (coefficients zeroed by the caller, NULL to discard, libjpeg's
+// restart and resync rules) is libjpeg-turbo's; other libjpegs differ in it.
+#ifndef LIBJPEG_TURBO_VERSION_NUMBER
+#error "codec/huffman_decoder.cc needs libjpeg-turbo's libjpeg API (libjpeg62-turbo-dev)"
+#endif
 
 namespace fastimg::codec {
 namespace {
@@ -258,8 +264,9 @@ void BaselineHuffmanDecoder::decode_mcu(jpeg_decompress_struct& cinfo, int16_t (
                                        static_cast<uint32_t>(next(in, *block_dc_[b]).value));
       block[0] = static_cast<int16_t>(predictor);
       const HuffmanTable& ac = *block_ac_[b];
-      // k: the zigzag index of the last coefficient; each code skips its run and lands on one
-      // (a ZRL's lands a zero 16 on). Past 63, libjpeg's order table keeps stores in the block.
+      // k: the zigzag index of the last coefficient stored; a code advances past its run of
+      // zeros to its own (a ZRL advances 16 and stores a zero). Past 63 the order table keeps
+      // a corrupt stream's stores inside the block, as libjpeg's does.
       for (int k = 0; k < 63;) {
         const HuffmanTable::Entry e = next(in, ac);
         if (e.skip == 0) break;  // end of block

@@ -58,7 +58,7 @@ TEST(HuffmanDecoder, EveryPhotographDecodesToLibjpegsPixels) {
     compared += !a.empty();
   }
   EXPECT_GT(compared, 240);
-  EXPECT_GT(d.ours.own_huffman_decodes(), 240u);  // a few photographs are progressive: libjpeg's
+  EXPECT_GT(d.ours.own_huffman_decodes(), 240u);  // progressive ones would stay with libjpeg
   EXPECT_EQ(d.libjpeg.own_huffman_decodes(), 0u);
 }
 
