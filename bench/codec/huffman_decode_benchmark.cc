@@ -3,10 +3,11 @@
 // (set_own_huffman_decoder(false)); IDCT, upsampling, colour conversion and resize are the same
 // libjpeg-turbo and fastimg code on both sides. Two kinds of stream: the photographs as they
 // came (no restart markers: libjpeg-turbo's fast path) and re-wrapped losslessly with a restart
-// marker every 4 MCUs (what `fastimg write` stores; libjpeg-turbo's slow path). Two workloads:
+// marker every 4 MCUs (what `fastimg write` stores; libjpeg-turbo's slow path). Three workloads:
 // the loader's random-resized crop decoded to 160 px (through the restart cut where there are
-// markers) and a whole-image decode. Repetitions are interleaved at random (the machines are
-// noisy); the table gives medians, ratio = baseline time / our time (> 1: ours is faster).
+// markers), a whole-image decode, and entropy decoding alone. Repetitions are interleaved at
+// random (the machines are noisy); the table gives medians, ratio = baseline time / our time
+// (> 1: ours is faster).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>

