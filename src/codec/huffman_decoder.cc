@@ -33,11 +33,6 @@ inline void skip(EntropyBits& in, int n) {
   in.bits <<= n;
   in.count -= n;
 }
-inline int32_t take(EntropyBits& in, int n) {
-  const auto v = static_cast<int32_t>(peek(in, n));
-  skip(in, n);
-  return v;
-}
 
 // The byte-at-a-time refill: stuffed bytes, markers, the end of the data. By value, so that the
 // caller's bit state is never address-taken and stays in registers.

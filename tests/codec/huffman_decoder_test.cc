@@ -23,14 +23,6 @@ namespace {
 
 using fastimg::testing::read_bytes;
 
-std::vector<std::filesystem::path> all_samples() {
-  std::vector<std::filesystem::path> files;
-  for (auto& e : std::filesystem::directory_iterator(fastimg::testing::shared_dir() / "data/imagenet-sample"))
-    files.push_back(e.path());
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
 // The full decode's pixels, or empty if the decoder rejects the stream.
 std::vector<uint8_t> pixels_of(JpegDecoder& d, const std::vector<uint8_t>& jpeg, int* width = nullptr) {
   try {
@@ -50,7 +42,7 @@ struct Pair {
 TEST(HuffmanDecoder, EveryPhotographDecodesToLibjpegsPixels) {
   Pair d;
   int compared = 0;
-  for (const auto& path : all_samples()) {
+  for (const auto& path : fastimg::testing::sample_photographs()) {
     const auto jpeg = read_bytes(path.string());
     const auto a = pixels_of(d.ours, jpeg), b = pixels_of(d.libjpeg, jpeg);
     ASSERT_EQ(a.size(), b.size()) << path;
@@ -107,7 +99,7 @@ TEST(HuffmanDecoder, TruncatedStreamsDecodeToLibjpegsPixels) {
 TEST(HuffmanDecoder, CorruptedEntropyDataDecodesToLibjpegsPixels) {
   Pair d;
   std::mt19937 rng(7);
-  const auto files = all_samples();
+  const auto files = fastimg::testing::sample_photographs();
   int compared = 0;
   for (size_t i = 0; i < files.size(); i += 16) {
     const auto jpeg = read_bytes(files[i].string());

@@ -17,15 +17,7 @@
 
 namespace fastimg::testing {
 
-inline std::vector<std::filesystem::path> every_eighth_sample() {
-  std::vector<std::filesystem::path> files;
-  for (auto& e : std::filesystem::directory_iterator(shared_dir() / "data/imagenet-sample"))
-    files.push_back(e.path());
-  std::sort(files.begin(), files.end());
-  std::vector<std::filesystem::path> picked;
-  for (size_t i = 0; i < files.size(); i += 8) picked.push_back(files[i]);
-  return picked;
-}
+inline std::vector<std::filesystem::path> every_eighth_sample() { return sample_photographs(8); }
 
 // A photograph's pixels re-encoded by libjpeg with the given sampling and a restart interval
 // that tiles its MCU rows.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <iterator>
 #include <fstream>
 #include <opencv2/core.hpp>
@@ -16,6 +17,7 @@
 #include <jpeglib.h>
 
 #include "codec/image.h"
+#include "test_support.h"
 
 namespace fastimg::testing {
 
@@ -101,6 +103,16 @@ inline void write_bytes(const std::string& path, const std::vector<uint8_t>& byt
 inline std::vector<uint8_t> read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The shared ImageNet photographs, sorted by name; every `step`-th of them.
+inline std::vector<std::filesystem::path> sample_photographs(size_t step = 1) {
+  std::vector<std::filesystem::path> files;
+  for (auto& e : std::filesystem::directory_iterator(shared_dir() / "data/imagenet-sample")) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  std::vector<std::filesystem::path> picked;
+  for (size_t i = 0; i < files.size(); i += step) picked.push_back(files[i]);
+  return picked;
 }
 
 // Mean absolute difference per channel value.
