@@ -58,6 +58,20 @@ void set_rgb_output(jpeg_decompress_struct& cinfo) {
   cinfo.out_color_space = JCS_RGB;
 }
 
+// The next `count` output rows into buf, as many per libjpeg call as it will give: one row per
+// call paid libjpeg's per-call dispatch (and the upsampler's spare-row copy) for every row.
+void read_rows(jpeg_decompress_struct& cinfo, uint8_t* buf, size_t row_bytes, int count) {
+  constexpr int kBatch = 16;  // at least any image's iMCU row height
+  JSAMPROW rows[kBatch];
+  for (int row = 0; row < count;) {
+    const int n = std::min(kBatch, count - row);
+    for (int i = 0; i < n; ++i) rows[i] = buf + static_cast<size_t>(row + i) * row_bytes;
+    const auto got = static_cast<int>(jpeg_read_scanlines(&cinfo, rows, static_cast<JDIMENSION>(n)));
+    if (got == 0) break;  // no more rows (a suspending source; ours never suspends)
+    row += got;
+  }
+}
+
 [[noreturn]] void throw_error(std::string_view what, const char* message) {
   fail("{}: {}", what, message);
 }
@@ -192,10 +206,7 @@ void JpegDecoder::decode_crop_resize(std::span<const uint8_t> jpeg, Rect crop, i
   const size_t row_bytes = static_cast<size_t>(cw) * 3;
   uint8_t* buf = scratch(row_bytes * static_cast<size_t>(sh));
   if (sy0 > 0) jpeg_skip_scanlines(&cinfo, static_cast<JDIMENSION>(sy0));
-  for (int row = 0; row < sh;) {
-    JSAMPROW rows[1] = {buf + static_cast<size_t>(row) * row_bytes};
-    row += static_cast<int>(jpeg_read_scanlines(&cinfo, rows, 1));
-  }
+  read_rows(cinfo, buf, row_bytes, sh);
   // The rest of the image is not needed; abort resets the decoder for the next image.
   jpeg_abort_decompress(&cinfo);
 
@@ -236,10 +247,7 @@ ImageView JpegDecoder::decode_full(std::span<const uint8_t> jpeg, std::string_vi
   const size_t row_bytes = static_cast<size_t>(cinfo.output_width) * 3;
   const int h = static_cast<int>(cinfo.output_height);
   uint8_t* buf = scratch(row_bytes * h);
-  while (cinfo.output_scanline < cinfo.output_height) {
-    JSAMPROW rows[1] = {buf + static_cast<size_t>(cinfo.output_scanline) * row_bytes};
-    jpeg_read_scanlines(&cinfo, rows, 1);
-  }
+  read_rows(cinfo, buf, row_bytes, h);
   jpeg_finish_decompress(&cinfo);
   return {buf, static_cast<int>(cinfo.output_width), h, row_bytes};
 }

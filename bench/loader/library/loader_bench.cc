@@ -73,30 +73,54 @@ std::vector<std::vector<uint8_t>> sample_jpegs(const Source& source) {
   return jpegs;
 }
 
-// Single-core rate of `decode_one(k)` over the samples: at least ~1 s or 2 passes.
-template <class F>
-Rate single_core_rate(size_t count, F decode_one) {
-  for (size_t k = 0; k < std::min<size_t>(count, 10); ++k) decode_one(k);
-  int64_t n = 0;
-  const auto start = Clock::now();
-  const double cpu0 = thread_cpu_seconds();
-  while (n < 2 * static_cast<int64_t>(count) || seconds_since(start) < 1.0) {
-    decode_one(static_cast<size_t>(n) % count);
-    ++n;
+// Single-core rates of a full decode and of the loader's own per-sample work on the same JPEGs,
+// and their ratio. The two alternate in short blocks over the same samples (which goes first
+// alternates too) and the ratio is the median of the blocks' ratios: on a shared or throttled
+// machine a slow second separates two back-to-back measurements but not two adjacent blocks.
+struct PairedRates {
+  Rate full, crop;
+  double gain = 0;  // median over blocks of full-decode CPU time / crop-decode CPU time
+};
+
+template <class Full, class Crop>
+PairedRates paired_single_core_rates(size_t count, Full full_one, Crop crop_one) {
+  constexpr size_t kBlock = 16;
+  for (size_t k = 0; k < std::min<size_t>(count, 10); ++k) full_one(k), crop_one(k);
+  struct Totals {
+    int64_t n = 0;
+    double wall = 0, cpu = 0;
+  } full, crop;
+  std::vector<double> ratios;
+  size_t next = 0;
+  auto time_block = [&](auto& one, Totals& t) {
+    const auto start = Clock::now();
+    const double cpu0 = thread_cpu_seconds();
+    for (size_t i = 0; i < kBlock; ++i) one((next + i) % count);
+    const double cpu = thread_cpu_seconds() - cpu0;
+    t.n += kBlock;
+    t.wall += seconds_since(start);
+    t.cpu += cpu;
+    return cpu;
+  };
+  for (int round = 0; round < 16 || full.cpu + crop.cpu < 2.0 || full.n < 2 * static_cast<int64_t>(count); ++round) {
+    double f = 0, c = 0;
+    if (round % 2 == 0) {
+      f = time_block(full_one, full);
+      c = time_block(crop_one, crop);
+    } else {
+      c = time_block(crop_one, crop);
+      f = time_block(full_one, full);
+    }
+    if (c > 0) ratios.push_back(f / c);
+    next = (next + kBlock) % count;
   }
-  return {n / seconds_since(start), n / (thread_cpu_seconds() - cpu0)};
+  std::nth_element(ratios.begin(), ratios.begin() + ratios.size() / 2, ratios.end());
+  return {{full.n / full.wall, full.n / full.cpu}, {crop.n / crop.wall, crop.n / crop.cpu}, ratios[ratios.size() / 2]};
 }
 
-// Full decode: what the decode limit is made of.
-Rate single_core_decode_rate(const std::vector<std::vector<uint8_t>>& jpegs) {
-  if (jpegs.empty()) return {};
-  codec::JpegDecoder decoder;
-  return single_core_rate(jpegs.size(), [&](size_t k) { decoder.decode_full(jpegs[k]); });
-}
-
-// The loader's own per-sample work on the same JPEGs (cropped, DCT-scaled decode + resize + flip):
-// divided by the full-decode rate it is the crop-decode gain.
-Rate single_core_crop_decode_rate(const std::vector<std::vector<uint8_t>>& jpegs, const LoaderBenchOptions& o) {
+// Full decode (what the decode limit is made of) against the loader's own per-sample work on the
+// same JPEGs (cropped, DCT-scaled decode + resize + flip): the crop-decode gain.
+PairedRates single_core_decode_rates(const std::vector<std::vector<uint8_t>>& jpegs, const LoaderBenchOptions& o) {
   if (jpegs.empty()) return {};
   codec::JpegDecoder decoder;
   std::vector<codec::JpegInfo> info;
@@ -105,13 +129,15 @@ Rate single_core_crop_decode_rate(const std::vector<std::vector<uint8_t>>& jpegs
   const augment::Transforms transforms = bench_transforms(o);
   std::vector<uint8_t> out(size_t(r) * r * 3);
   uint64_t draw = 0;
-  return single_core_rate(jpegs.size(), [&](size_t k) {
+  auto full_one = [&](size_t k) { decoder.decode_full(jpegs[k]); };
+  auto crop_one = [&](size_t k) {
     Rng rng(derive_seed(o.seed, 1, draw++));
     const int w = info[k].width, h = info[k].height;
     const augment::SamplePlan p = augment::plan_sample(transforms, w, h, r, r, rng);
     const codec::Rect c = p.crop_may_snap ? codec::align_crop_to_scaled_grid(p.crop, w, h, r, r) : p.crop;
     decoder.decode_crop_resize(jpegs[k], c, r, r, p.flip, out.data(), size_t(r) * 3);
-  });
+  };
+  return paired_single_core_rates(jpegs.size(), full_one, crop_one);
 }
 
 // What FFCV does per sample: decode the whole JPEG, crop, cv::resize, and flip as a separate pass.
@@ -217,14 +243,13 @@ LoaderBenchResult run_loader_bench(const LoaderBenchOptions& o) {
   result.images_per_cpu_s = result.images / (process_cpu_seconds() - cpu0);
 
   const auto jpegs = sample_jpegs(source);
-  const Rate decode = single_core_decode_rate(jpegs);
-  result.single_core_decode_images_per_s = decode.wall;
-  result.single_core_decode_images_per_cpu_s = decode.cpu;
-  result.decode_limit_images_per_s = decode.wall * result.threads;
-  const Rate crop = single_core_crop_decode_rate(jpegs, o);
-  result.single_core_crop_decode_images_per_s = crop.wall;
-  result.single_core_crop_decode_images_per_cpu_s = crop.cpu;
-  result.crop_decode_gain = decode.cpu > 0 ? crop.cpu / decode.cpu : 0;
+  const PairedRates rates = single_core_decode_rates(jpegs, o);
+  result.single_core_decode_images_per_s = rates.full.wall;
+  result.single_core_decode_images_per_cpu_s = rates.full.cpu;
+  result.decode_limit_images_per_s = rates.full.wall * result.threads;
+  result.single_core_crop_decode_images_per_s = rates.crop.wall;
+  result.single_core_crop_decode_images_per_cpu_s = rates.crop.cpu;
+  result.crop_decode_gain = rates.gain;
   // The naive baseline reads .beton files only.
   const auto* beton = dynamic_cast<const BetonSource*>(&source);
   if (o.baseline && beton) {
@@ -238,15 +263,15 @@ LoaderBenchResult run_loader_bench(const LoaderBenchOptions& o) {
 std::string bench_table(const LoaderBenchOptions& o, const LoaderBenchResult& r) {
   auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
   std::string t = fmt::format("{:<46} {:>10} {:>10} {:>7}\n", "what", "baseline", "ours", "ratio");
-  auto row = [&](const char* what, double base, double ours) {
-    t += fmt::format("{:<46} {:>10.0f} {:>10.0f} {:>7.2f}\n", what, base, ours, ratio(ours, base));
+  auto row = [&](const char* what, double base, double ours, double r = 0) {
+    t += fmt::format("{:<46} {:>10.0f} {:>10.0f} {:>7.2f}\n", what, base, ours, r > 0 ? r : ratio(ours, base));
   };
   row("images/s vs decode limit (1-core full x thr)", r.decode_limit_images_per_s, r.images_per_s);
   if (r.naive_images_per_s > 0) row("images/s vs naive (full decode+resize+flip)", r.naive_images_per_s, r.images_per_s);
   row("images/CPU-s vs 1-core full decode", r.single_core_decode_images_per_cpu_s, r.images_per_cpu_s);
   if (r.crop_decode_gain > 0) {
     row("1-core crop decode vs full decode (crop gain)", r.single_core_decode_images_per_cpu_s,
-        r.single_core_crop_decode_images_per_cpu_s);
+        r.single_core_crop_decode_images_per_cpu_s, r.crop_decode_gain);  // the blocks' median
     row("images/CPU-s vs 1-core full decode x crop gain",
         r.single_core_decode_images_per_cpu_s * r.crop_decode_gain, r.images_per_cpu_s);
   }

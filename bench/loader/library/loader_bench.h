@@ -35,7 +35,8 @@ struct LoaderBenchResult {
   // The same per CPU-second of the process: robust when other jobs share the cores.
   double images_per_cpu_s = 0, single_core_decode_images_per_cpu_s = 0, naive_images_per_cpu_s = 0;
   // The loader's per-sample work (cropped, DCT-scaled decode + resize + flip) on one core over
-  // the same JPEGs; crop_decode_gain = its images per CPU-s / full decode's. 0 if no JPEGs.
+  // the same JPEGs; crop_decode_gain = full decode CPU time / its CPU time, the median over
+  // alternating blocks of 16 samples (robust to a machine's speed drifting). 0 if no JPEGs.
   double single_core_crop_decode_images_per_s = 0, single_core_crop_decode_images_per_cpu_s = 0;
   double crop_decode_gain = 0;
   double jpeg_fraction = 0;       // of the file's samples
