@@ -15,7 +15,7 @@ images in 40 classes, written with `fastimg write --max-res 512 --jpeg-quality 9
 --restart-interval R` (source JPEGs that fit are stored as they are, re-wrapped with restart markers when R > 0).
 Usage:
   compare_loaders.py --fastimg build/fastimg [--res 160 224] [--jpeg-fraction 1 0.1] [--threads 2] [--restart-interval 4]
-                     [--count 10240] [--work DIR] [--markdown]
+                     [--count 10240] [--rounds 3] [--work DIR] [--markdown]
 """
 import argparse
 import json
@@ -133,6 +133,41 @@ def run_isolated(which, path, res, threads, batches):
     return float(wall), float(cpu)
 
 
+def median(values):
+    v = sorted(values)
+    return (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2
+
+
+def measure_cell(args, fastimg, folder, beton, fraction, res):
+    """One table cell: ROUNDS rounds of the three loaders, the order rotating from round to round.
+    Each figure is the median over the rounds; each ratio the median of the rounds' own ratios, so
+    that a machine slowing down between two rounds does not tilt it."""
+    loaders = ["fastimg"] + [l for l in ("ffcv", "torchvision") if l not in args.skip]
+    runs = {l: [] for l in loaders}
+    fastimg_json = []
+    for r in range(args.rounds):
+        for which in loaders[r % len(loaders):] + loaders[:r % len(loaders)]:
+            if which == "fastimg":
+                f = run_fastimg(fastimg, beton, res, args.threads, args.batches)
+                fastimg_json.append(f)
+                runs[which].append((f["images_per_s"], f["images_per_cpu_s"]))
+            elif which == "ffcv":
+                runs[which].append(run_isolated("ffcv", beton, res, args.threads, args.batches))
+            else:  # torchvision reads the JPEG folder whatever the .beton's JPEG fraction
+                runs[which].append(run_isolated("torchvision", folder, res, args.threads, args.torchvision_batches))
+    row = {"jpeg_fraction": fraction, "res": res, "rounds": args.rounds}
+    for l in loaders:
+        row[l] = (median(w for w, _ in runs[l]), median(c for _, c in runs[l]))
+        if l != "fastimg":
+            row["vs_" + l] = (median(a[0] / b[0] for a, b in zip(runs["fastimg"], runs[l])),
+                              median(a[1] / b[1] for a, b in zip(runs["fastimg"], runs[l])))
+    for key, name in (("decode_limit", "decode_limit_images_per_s"), ("crop_gain", "crop_decode_gain"),
+                      ("of_limit_x_gain", "ratio_to_decode_limit_x_crop_gain"),
+                      ("of_limit_x_gain_cpu", "ratio_to_decode_limit_x_crop_gain_per_cpu_s")):
+        row[key] = median(f[name] for f in fastimg_json)
+    return row
+
+
 def main():
     if len(sys.argv) == 7 and sys.argv[1] == "--one":
         which, path, res, threads, batches = sys.argv[2], sys.argv[3], *map(int, sys.argv[4:7])
@@ -152,6 +187,7 @@ def main():
     ap.add_argument("--skip", nargs="*", default=[], choices=["ffcv", "torchvision"])
     ap.add_argument("--restart-interval", type=int, default=0,
                     help="fastimg write --restart-interval (all loaders read the same file)")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds per cell, loaders in rotating order; medians reported")
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     args = ap.parse_args()
 
@@ -160,33 +196,18 @@ def main():
     folder = os.path.join(args.work, f"imagefolder-{args.count}")
     make_imagefolder(args.sample_dir, folder, args.count)
 
-    rows, torchvision_by_res = [], {}
+    rows = []
     for fraction in args.jpeg_fraction:
         beton = os.path.join(args.work, f"sample-{args.count}-jpeg{fraction:g}-rst{args.restart_interval}.beton")
         write_beton(fastimg, folder, beton, fraction, args.restart_interval)
         warm_page_cache(beton)
         for res in args.res:
-            f = run_fastimg(fastimg, beton, res, args.threads, args.batches)
-            row = {"jpeg_fraction": fraction, "res": res, "fastimg": (f["images_per_s"], f["images_per_cpu_s"]),
-                   "decode_limit": f["decode_limit_images_per_s"], "crop_gain": f["crop_decode_gain"],
-                   "of_limit_x_gain": f["ratio_to_decode_limit_x_crop_gain"],
-                   "of_limit_x_gain_cpu": f["ratio_to_decode_limit_x_crop_gain_per_cpu_s"]}
-            if "ffcv" not in args.skip:
-                row["ffcv"] = run_isolated("ffcv", beton, res, args.threads, args.batches)
-            # torchvision reads the JPEG folder whatever the .beton's JPEG fraction: measured once per size.
-            if "torchvision" not in args.skip:
-                if res not in torchvision_by_res:
-                    torchvision_by_res[res] = run_isolated("torchvision", folder, res, args.threads,
-                                                           args.torchvision_batches)
-                row["torchvision"] = torchvision_by_res[res]
-            rows.append(row)
-            print(json.dumps(row), file=sys.stderr, flush=True)
+            rows.append(measure_cell(args, fastimg, folder, beton, fraction, res))
+            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
 
     def fmt(v, spec, suffix=""):
         return format(v, spec) + suffix if v is not None else "-"
 
-    def ratio(a, b):
-        return a / b if a and b else None
 
     # Each loader: images/s (wall) and images per CPU-second (robust when other jobs share the cores).
     head = ["jpeg frac", "res", "fastimg img/s", "ffcv img/s", "torchvision img/s", "vs ffcv", "vs torchvision",
@@ -196,14 +217,16 @@ def main():
     for r in rows:
         fi = r["fastimg"]
         ff, tv = r.get("ffcv", (None, None)), r.get("torchvision", (None, None))
+        vs_ff, vs_tv = r.get("vs_ffcv", (None, None)), r.get("vs_torchvision", (None, None))
         lines.append([fmt(r["jpeg_fraction"], "g"), str(r["res"]),
                       fmt(fi[0], ".0f"), fmt(ff[0], ".0f"), fmt(tv[0], ".0f"),
-                      fmt(ratio(fi[0], ff[0]), ".2f", "x"), fmt(ratio(fi[0], tv[0]), ".2f", "x"),
+                      fmt(vs_ff[0], ".2f", "x"), fmt(vs_tv[0], ".2f", "x"),
                       fmt(fi[1], ".0f"), fmt(ff[1], ".0f"), fmt(tv[1], ".0f"),
-                      fmt(ratio(fi[1], ff[1]), ".2f", "x"), fmt(ratio(fi[1], tv[1]), ".2f", "x"),
+                      fmt(vs_ff[1], ".2f", "x"), fmt(vs_tv[1], ".2f", "x"),
                       fmt(r["decode_limit"], ".0f"), fmt(r["crop_gain"], ".2f"),
                       fmt(100 * r["of_limit_x_gain"], ".0f", "%"), fmt(100 * r["of_limit_x_gain_cpu"], ".0f", "%")])
-    print(f"# {args.count} images, {args.threads} threads, train pipeline (RRC + flip, uint8), batch 256")
+    print(f"# {args.count} images, {args.threads} threads, train pipeline (RRC + flip, uint8), batch 256, "
+          f"medians of {args.rounds} rounds (ratios: medians of the rounds' ratios)")
     if args.markdown:
         print("| " + " | ".join(head) + " |")
         print("|" + "---|" * len(head))

@@ -201,6 +201,8 @@ bool BaselineHuffmanDecoder::install(jpeg_decompress_struct& cinfo) {
   std::memset(predictor_, 0, sizeof(predictor_));
   restart_interval_ = restarts_to_go_ = cinfo.restart_interval;
   next_restart_ = 0;
+  mcus_per_row_ = cinfo.MCUs_per_row;
+  column_ = 0;
   insufficient_ = false;
   cinfo.client_data = this;
   cinfo.entropy->decode_mcu = &decode_mcu_for_libjpeg;
@@ -248,6 +250,10 @@ void BaselineHuffmanDecoder::decode_mcu(jpeg_decompress_struct& cinfo, int16_t (
   if (restart_interval_ != 0) {
     if (restarts_to_go_ == 0) restart();
     --restarts_to_go_;
+    if (rows_end_mid_interval_ && ++column_ == mcus_per_row_) {
+      column_ = 0;
+      restarts_to_go_ = 0;  // the row's last, shortened interval ends with this MCU
+    }
   }
   if (!insufficient_) {
     EntropyBits in = in_;  // a local copy stays in registers

@@ -66,6 +66,11 @@ class BaselineHuffmanDecoder {
   // One MCU into blocks[0 .. blocks_in_MCU) (zeroed by libjpeg); blocks == nullptr discards it.
   void decode_mcu(jpeg_decompress_struct& cinfo, int16_t (**blocks)[64]);
 
+  // For the next install: every MCU row also ends an interval, wherever the restart count is (the
+  // rows of a restart cut made with end_at_crop, codec/restart_cut.h); the rest of that
+  // interval's bytes are skipped up to its marker.
+  void set_rows_end_mid_interval(bool on) { rows_end_mid_interval_ = on; }
+
  private:
   static constexpr int kMaxBlocks = 10;  // D_MAX_BLOCKS_IN_MCU
   void restart();
@@ -77,6 +82,8 @@ class BaselineHuffmanDecoder {
   int blocks_ = 0;
   int32_t predictor_[4] = {};
   unsigned restart_interval_ = 0, restarts_to_go_ = 0, next_restart_ = 0;
+  bool rows_end_mid_interval_ = false;
+  unsigned mcus_per_row_ = 0, column_ = 0;  // of the scan; the MCU about to be decoded
   bool insufficient_ = false;  // read past the data: the interval's remaining MCUs stay blank
   EntropyBits in_;
   int16_t discard_[64] = {};

@@ -137,8 +137,10 @@ Rect align_crop_to_scaled_grid(Rect crop, int width, int height, int out_w, int 
   return crop;
 }
 
-void JpegDecoder::start_entropy_decoding() {
-  if (own_huffman_ && state_->huffman.install(state_->cinfo)) ++own_huffman_decodes_;
+bool JpegDecoder::start_entropy_decoding() {
+  if (!own_huffman_ || !state_->huffman.install(state_->cinfo)) return false;
+  ++own_huffman_decodes_;
+  return true;
 }
 
 JpegInfo JpegDecoder::read_header(std::span<const uint8_t> jpeg, std::string_view what) {
@@ -153,16 +155,27 @@ JpegInfo JpegDecoder::read_header(std::span<const uint8_t> jpeg, std::string_vie
   return info;
 }
 
-void JpegDecoder::decode_crop_resize(std::span<const uint8_t> jpeg, Rect crop, int out_w, int out_h, bool flip,
-                                     uint8_t* dst, size_t dst_stride, std::string_view what) {
+bool JpegDecoder::cut_to_crop(std::span<const uint8_t>& jpeg, Rect& crop) {
+  // With our Huffman decoder the cut also ends at the crop's right edge inside an interval.
+  bool rows_end_mid_interval = false;
   if (restart_cut_) {
-    if (const auto cut = cut_to_restart_intervals(jpeg, crop, cut_)) {
+    if (const auto cut = cut_to_restart_intervals(jpeg, crop, cut_, /*end_at_crop=*/own_huffman_)) {
       jpeg = cut_.stream;
       crop.x -= cut->x;
       crop.y -= cut->y;
+      rows_end_mid_interval = cut->rows_end_mid_interval;
       ++restart_cuts_;
     }
   }
+  state_->huffman.set_rows_end_mid_interval(rows_end_mid_interval);
+  return rows_end_mid_interval;
+}
+
+void JpegDecoder::decode_crop_resize(std::span<const uint8_t> jpeg, Rect crop, int out_w, int out_h, bool flip,
+                                     uint8_t* dst, size_t dst_stride, std::string_view what) {
+  const std::span<const uint8_t> original = jpeg;
+  const Rect original_crop = crop;
+  const bool rows_end_mid_interval = cut_to_crop(jpeg, crop);
   jpeg_decompress_struct& cinfo = state_->cinfo;
   // Plain locals only below: a longjmp skips destructors.
   if (setjmp(state_->err.jump)) {
@@ -182,7 +195,20 @@ void JpegDecoder::decode_crop_resize(std::span<const uint8_t> jpeg, Rect crop, i
   cinfo.scale_num = static_cast<unsigned>(m);
   cinfo.scale_denom = 8;
   jpeg_start_decompress(&cinfo);
-  start_entropy_decoding();
+  if (!start_entropy_decoding() && rows_end_mid_interval) {
+    // Only ours reads such a cut (a scan it declines, e.g. a damaged SOS): decode it uncut. The
+    // nested call sets the error jump anew, so nothing below may call libjpeg again.
+    jpeg_abort_decompress(&cinfo);
+    restart_cut_ = false;
+    try {
+      decode_crop_resize(original, original_crop, out_w, out_h, flip, dst, dst_stride, what);
+    } catch (...) {
+      restart_cut_ = true;
+      throw;
+    }
+    restart_cut_ = true;
+    return;
+  }
 
   // The crop in scaled pixels is [fx0, fx1) x [fy0, fy1), fractional; decode the whole pixels it touches.
   const int scaled_w = static_cast<int>(cinfo.output_width), scaled_h = static_cast<int>(cinfo.output_height);

@@ -62,7 +62,10 @@ class JpegDecoder {
  private:
   struct State;
   uint8_t* scratch(size_t bytes);
-  void start_entropy_decoding();  // after jpeg_start_decompress
+  bool start_entropy_decoding();  // after jpeg_start_decompress; true: ours decodes
+  // Points jpeg and crop at the restart cut of the crop when there is one; true if its rows end
+  // mid-interval (which only our Huffman decoder reads).
+  bool cut_to_crop(std::span<const uint8_t>& jpeg, Rect& crop);
 
   std::unique_ptr<State> state_;
   std::vector<uint8_t> scratch_;

@@ -47,7 +47,8 @@ bool restart_grid(const JpegHeader& h, int64_t& per_row, int64_t& rows_per) {
   return mcus_x % k == 0 || k % mcus_x == 0;
 }
 
-std::optional<RestartCut> cut_to_restart_intervals(std::span<const uint8_t> jpeg, Rect crop, RestartCutScratch& s) {
+std::optional<RestartCut> cut_to_restart_intervals(std::span<const uint8_t> jpeg, Rect crop, RestartCutScratch& s,
+                                                   bool end_at_crop) {
   const auto h = parse_jpeg_header(jpeg, /*check_scan=*/false);
   if (!h || h->restart_interval == 0 || h->frame_marker != 0xC0 || h->height == 0) return std::nullopt;
   if (h->scan_components != h->components || h->frame_offset == 0) return std::nullopt;
@@ -70,6 +71,13 @@ std::optional<RestartCut> cut_to_restart_intervals(std::span<const uint8_t> jpeg
   cut.y = static_cast<int>(r0 * interval_h);
   cut.width = static_cast<int>(std::min<int64_t>(h->width, c1 * interval_w) - cut.x);
   cut.height = static_cast<int>(std::min<int64_t>(h->height, r1 * interval_h) - cut.y);
+  if (end_at_crop && per_row > 1) {
+    const int64_t right = std::min<int64_t>(h->width, ceil_div(crop.x + crop.width, mcu_w) * mcu_w);
+    if (right - cut.x < cut.width) {
+      cut.width = static_cast<int>(right - cut.x);
+      cut.rows_end_mid_interval = true;
+    }
+  }
   auto& out = s.stream;
   out.assign(jpeg.begin(), jpeg.begin() + static_cast<std::ptrdiff_t>(h->scan_data_offset));
   out[h->frame_offset + 1] = static_cast<uint8_t>(cut.height >> 8);

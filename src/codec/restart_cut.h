@@ -23,13 +23,21 @@ struct RestartCutScratch {
 struct RestartCut {
   int x = 0, y = 0;
   int width = 0, height = 0;
+  // The region's rows end inside their last interval (cut with end_at_crop): every row's last
+  // interval has fewer MCUs than the restart interval, and the bytes of the MCUs past the crop
+  // follow until its marker. Only BaselineHuffmanDecoder::set_rows_end_mid_interval reads that;
+  // libjpeg's decoder would misread it.
+  bool rows_end_mid_interval = false;
 };
 
 // Builds scratch.stream for the intervals overlapping `crop`; nullopt (nothing to gain or not
 // possible) when the stream has no restart markers, its intervals do not tile MCU rows, it is not
 // one baseline scan, the crop is outside the image, or the region would start at the image's
 // top-left corner and span its full width (the ordinary decode stops after the crop anyway).
-std::optional<RestartCut> cut_to_restart_intervals(std::span<const uint8_t> jpeg, Rect crop, RestartCutScratch& scratch);
+// end_at_crop: the region ends at the crop's right MCU edge, not at its interval's (the MCUs past
+// it are then never entropy-decoded); see RestartCut::rows_end_mid_interval.
+std::optional<RestartCut> cut_to_restart_intervals(std::span<const uint8_t> jpeg, Rect crop, RestartCutScratch& scratch,
+                                                   bool end_at_crop = false);
 
 struct JpegHeader;
 // Intervals that tile MCU rows: k MCUs of one row with k dividing the row, or k whole rows.

@@ -124,6 +124,51 @@ TEST(RestartCut, CropDecodeThroughTheCutEqualsTheWholeDecodeWithinTolerance) {
   EXPECT_EQ(reference.restart_cuts(), 0u);
 }
 
+// end_at_crop: the region stops at the crop's right MCU edge inside an interval, and only our
+// Huffman decoder reads such a cut (it restarts at every row's end). Crops decoded at their own
+// size (no resize) through it equal the uncut decode exactly where nothing is subsampled and
+// within the upsampler's edge effects elsewhere; libjpeg's decoder gets whole intervals.
+TEST(RestartCut, CutsEndingInsideAnIntervalDecodeLikeTheWholeStream) {
+  RestartCutScratch scratch;
+  JpegDecoder ours, theirs, uncut;
+  theirs.set_own_huffman_decoder(false);
+  uncut.set_restart_cut(false);
+  int shortened = 0, exact = 0;
+  for (const auto& [name, jpeg] : restart_streams()) {
+    const auto h = *parse_jpeg_header(jpeg);
+    const int W = h.width, H = h.height, mcu_w = mcu_width(h);
+    const bool subsampled = h.components == 3 && (h.max_h > 1 || h.max_v > 1);
+    for (const Rect c : {Rect{W / 3 + 1, H / 3, W / 5, H / 3}, Rect{1, H / 2, W / 2 + 3, H / 2},
+                         Rect{W / 4, 0, W / 7 + 1, H / 4}, Rect{W - W / 3, H / 5, W / 3 - 9, H / 4}}) {
+      // (No cut at all for a crop at the top whose intervals span the width.)
+      const auto cut = cut_to_restart_intervals(jpeg, c, scratch, /*end_at_crop=*/true);
+      const bool short_rows = cut && cut->rows_end_mid_interval;
+      if (short_rows) {
+        EXPECT_EQ(cut->x + cut->width, std::min(W, (c.x + c.width + mcu_w - 1) / mcu_w * mcu_w)) << name;
+      }
+      if (cut) {
+        EXPECT_GE(cut->x + cut->width, c.x + c.width) << name;
+      }
+      shortened += short_rows;
+
+      std::vector<uint8_t> a(static_cast<size_t>(c.width) * c.height * 3), b(a.size()), ref(a.size());
+      ours.decode_crop_resize(jpeg, c, c.width, c.height, false, a.data(), c.width * 3, name);
+      theirs.decode_crop_resize(jpeg, c, c.width, c.height, false, b.data(), c.width * 3, name);
+      uncut.decode_crop_resize(jpeg, c, c.width, c.height, false, ref.data(), c.width * 3, name);
+      if (!subsampled) {
+        EXPECT_EQ(a, ref) << name << " crop " << c.x << "," << c.y << " " << c.width << "x" << c.height;
+        exact += short_rows;
+      }
+      EXPECT_LT(mean_abs_diff(a, ref), 0.5) << name;
+      EXPECT_LT(mean_abs_diff(b, ref), 0.5) << name;
+    }
+  }
+  EXPECT_GT(shortened, 10);
+  EXPECT_GT(exact, 0);
+  EXPECT_GT(theirs.restart_cuts(), 0u);
+  EXPECT_EQ(theirs.own_huffman_decodes(), 0u);
+}
+
 TEST(RestartCut, StreamsThatCannotBeCutUseTheOrdinaryPath) {
   RestartCutScratch scratch;
   const Image img = fastimg::testing::pattern_image(200, 120, 1);
