@@ -37,7 +37,7 @@ void resize_into(const cv::Mat& in, int interpolation, int out_w, int out_h, boo
 void crop_resize(const ImageView& src, Rect crop, int out_w, int out_h, bool flip, uint8_t* dst, size_t dst_stride) {
   const cv::Mat in = crop_of(src, crop);
   // Enlarging on both axes, separable_resize would be bilinear on both, which is OpenCV's 8-bit
-  // INTER_LINEAR (fixed point, each source row filtered once): 1.2-1.4x faster, flip included.
+  // INTER_LINEAR (fixed point, each source row filtered once): 1.15-1.4x faster, flip included.
   if (crop.width <= out_w && crop.height <= out_h) return resize_into(in, cv::INTER_LINEAR, out_w, out_h, flip, dst, dst_stride);
   separable_resize(src, crop, out_w, out_h, flip, dst, dst_stride);
 }

@@ -169,6 +169,32 @@ TEST(RestartCut, CutsEndingInsideAnIntervalDecodeLikeTheWholeStream) {
   EXPECT_EQ(theirs.own_huffman_decodes(), 0u);
 }
 
+// A scan our Huffman decoder declines (here an SOS whose spectral end is not 63, which libjpeg
+// only warns about in a baseline file) cannot read a cut ending inside an interval: that crop
+// is decoded uncut by libjpeg's decoder instead, and looks like the intact stream's.
+TEST(RestartCut, AScanOursDeclinesIsDecodedUncut) {
+  RestartCutScratch scratch;
+  JpegDecoder decoder, reference;
+  int checked = 0;
+  for (const auto& [name, jpeg] : restart_streams()) {
+    const auto h = *parse_jpeg_header(jpeg);
+    const Rect c{h.width / 3 + 1, h.height / 3, h.width / 5, h.height / 3};
+    const auto cut = cut_to_restart_intervals(jpeg, c, scratch, /*end_at_crop=*/true);
+    if (!cut || !cut->rows_end_mid_interval) continue;
+    std::vector<uint8_t> odd = jpeg;
+    ASSERT_EQ(odd[h.scan_data_offset - 2], 63) << name;  // SOS: ... Ss Se AhAl, then the data
+    odd[h.scan_data_offset - 2] = 62;
+    std::vector<uint8_t> a(160 * 160 * 3), b(a.size());
+    const uint64_t ours_before = decoder.own_huffman_decodes();
+    decoder.decode_crop_resize(odd, c, 160, 160, false, a.data(), 160 * 3, name);
+    EXPECT_EQ(decoder.own_huffman_decodes(), ours_before) << name;
+    reference.decode_crop_resize(jpeg, c, 160, 160, false, b.data(), 160 * 3, name);
+    EXPECT_LT(mean_abs_diff(a, b), 0.5) << name;
+    ++checked;
+  }
+  EXPECT_GT(checked, 3);
+}
+
 TEST(RestartCut, StreamsThatCannotBeCutUseTheOrdinaryPath) {
   RestartCutScratch scratch;
   const Image img = fastimg::testing::pattern_image(200, 120, 1);
