@@ -417,6 +417,10 @@ TEST_F(SourceTest, LoaderBenchRunsOnEverySource) {
     const LoaderBenchResult r = run_loader_bench(o);
     EXPECT_EQ(r.images, 12);
     EXPECT_GT(r.images_per_s, 0);
+    if (r.jpeg_fraction > 0) {  // the paired full / crop decode blocks ran
+      EXPECT_GT(r.crop_decode_gain, 0);
+      EXPECT_GT(r.single_core_crop_decode_images_per_cpu_s, 0);
+    }
     EXPECT_NE(bench_table(o, r).find(path), std::string::npos);
   }
 }

@@ -115,7 +115,8 @@ PairedRates paired_single_core_rates(size_t count, Full full_one, Crop crop_one)
     next = (next + kBlock) % count;
   }
   std::nth_element(ratios.begin(), ratios.begin() + ratios.size() / 2, ratios.end());
-  return {{full.n / full.wall, full.n / full.cpu}, {crop.n / crop.wall, crop.n / crop.cpu}, ratios[ratios.size() / 2]};
+  const double gain = ratios.empty() ? 0 : ratios[ratios.size() / 2];
+  return {{full.n / full.wall, full.n / full.cpu}, {crop.n / crop.wall, crop.n / crop.cpu}, gain};
 }
 
 // Full decode (what the decode limit is made of) against the loader's own per-sample work on the
