@@ -157,25 +157,30 @@ JpegInfo JpegDecoder::read_header(std::span<const uint8_t> jpeg, std::string_vie
 
 bool JpegDecoder::cut_to_crop(std::span<const uint8_t>& jpeg, Rect& crop) {
   // With our Huffman decoder the cut also ends at the crop's right edge inside an interval.
-  bool rows_end_mid_interval = false;
-  if (restart_cut_) {
-    if (const auto cut = cut_to_restart_intervals(jpeg, crop, cut_, /*end_at_crop=*/own_huffman_)) {
-      jpeg = cut_.stream;
-      crop.x -= cut->x;
-      crop.y -= cut->y;
-      rows_end_mid_interval = cut->rows_end_mid_interval;
-      ++restart_cuts_;
-    }
-  }
-  state_->huffman.set_rows_end_mid_interval(rows_end_mid_interval);
-  return rows_end_mid_interval;
+  const auto cut = cut_to_restart_intervals(jpeg, crop, cut_, /*end_at_crop=*/own_huffman_);
+  if (!cut) return false;
+  jpeg = cut_.stream;
+  crop.x -= cut->x;
+  crop.y -= cut->y;
+  ++restart_cuts_;
+  return cut->rows_end_mid_interval;
 }
 
 void JpegDecoder::decode_crop_resize(std::span<const uint8_t> jpeg, Rect crop, int out_w, int out_h, bool flip,
                                      uint8_t* dst, size_t dst_stride, std::string_view what) {
-  const std::span<const uint8_t> original = jpeg;
-  const Rect original_crop = crop;
-  const bool rows_end_mid_interval = cut_to_crop(jpeg, crop);
+  std::span<const uint8_t> stream = jpeg;
+  Rect region_crop = crop;
+  const bool rows_end_mid_interval = restart_cut_ && cut_to_crop(stream, region_crop);
+  if (!decode_stream(stream, region_crop, out_w, out_h, flip, dst, dst_stride, what, rows_end_mid_interval)) {
+    // Only ours reads a cut whose rows end mid-interval, and it declined the scan (e.g. a damaged
+    // SOS): decode the stream uncut.
+    decode_stream(jpeg, crop, out_w, out_h, flip, dst, dst_stride, what, false);
+  }
+}
+
+bool JpegDecoder::decode_stream(std::span<const uint8_t> jpeg, Rect crop, int out_w, int out_h, bool flip,
+                                uint8_t* dst, size_t dst_stride, std::string_view what, bool rows_end_mid_interval) {
+  state_->huffman.set_rows_end_mid_interval(rows_end_mid_interval);
   jpeg_decompress_struct& cinfo = state_->cinfo;
   // Plain locals only below: a longjmp skips destructors.
   if (setjmp(state_->err.jump)) {
@@ -196,18 +201,8 @@ void JpegDecoder::decode_crop_resize(std::span<const uint8_t> jpeg, Rect crop, i
   cinfo.scale_denom = 8;
   jpeg_start_decompress(&cinfo);
   if (!start_entropy_decoding() && rows_end_mid_interval) {
-    // Only ours reads such a cut (a scan it declines, e.g. a damaged SOS): decode it uncut. The
-    // nested call sets the error jump anew, so nothing below may call libjpeg again.
     jpeg_abort_decompress(&cinfo);
-    restart_cut_ = false;
-    try {
-      decode_crop_resize(original, original_crop, out_w, out_h, flip, dst, dst_stride, what);
-    } catch (...) {
-      restart_cut_ = true;
-      throw;
-    }
-    restart_cut_ = true;
-    return;
+    return false;
   }
 
   // The crop in scaled pixels is [fx0, fx1) x [fy0, fy1), fractional; decode the whole pixels it touches.
@@ -258,6 +253,7 @@ void JpegDecoder::decode_crop_resize(std::span<const uint8_t> jpeg, Rect crop, i
     resample_window(decoded, fx0 - static_cast<double>(xoff), fy0 - sy0, fx1 - fx0, fy1 - fy0, out_w, out_h, flip, dst,
                     dst_stride);
   }
+  return true;
 }
 
 ImageView JpegDecoder::decode_full(std::span<const uint8_t> jpeg, std::string_view what) {

@@ -66,6 +66,10 @@ class JpegDecoder {
   // Points jpeg and crop at the restart cut of the crop when there is one; true if its rows end
   // mid-interval (which only our Huffman decoder reads).
   bool cut_to_crop(std::span<const uint8_t>& jpeg, Rect& crop);
+  // decode_crop_resize of a stream as it is (the source or its cut); false, having decoded
+  // nothing, if its rows end mid-interval and our Huffman decoder declines its scan.
+  bool decode_stream(std::span<const uint8_t> jpeg, Rect crop, int out_w, int out_h, bool flip, uint8_t* dst,
+                     size_t dst_stride, std::string_view what, bool rows_end_mid_interval);
 
   std::unique_ptr<State> state_;
   std::vector<uint8_t> scratch_;
